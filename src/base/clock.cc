@@ -1,0 +1,10 @@
+#include "src/base/clock.h"
+
+namespace kite {
+
+SystemClock* SystemClock::Get() {
+  static SystemClock* clock = new SystemClock();
+  return clock;
+}
+
+}  // namespace kite
