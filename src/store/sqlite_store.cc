@@ -62,7 +62,7 @@ struct SqliteStore::Writer {
   std::unique_ptr<SqliteDb> db;
   SqliteStatement begin, commit, rollback;
   SqliteStatement lookup, insert_history, upsert_current, delete_current, set_meta;
-  SqliteStatement expired, compact_chunk;
+  SqliteStatement expired, compact_superseded, compact_tombstones;
   int64_t revision = 0;        // last revision handed out
   int64_t compact_target = 0;  // history at or below this should go
   int64_t compact_done = 0;    // history at or below this is gone
@@ -135,12 +135,14 @@ Status SqliteStore::Init() {
   KITE_RETURN_IF_ERROR(prepare(w.expired,
       "SELECT name, rev FROM current WHERE expires_at > 0 AND expires_at <= ?1 "
       "ORDER BY expires_at LIMIT ?2"));
-  // A row at or below the compaction point goes when a newer row of its key is also at or
-  // below it, or when it is a tombstone: what remains is each live key's value as of then.
-  KITE_RETURN_IF_ERROR(prepare(w.compact_chunk,
-      "DELETE FROM history WHERE rev > ?1 AND rev <= ?2 AND (deleted = 1 OR EXISTS("
-      "SELECT 1 FROM history n WHERE n.name = history.name AND n.rev > history.rev "
-      "AND n.rev <= ?3))"));
+  // Compacting (lo, hi] deletes the rows that the writes in (lo, hi] superseded, and the
+  // tombstones among those writes: what remains at or below hi is each live key's value as
+  // of hi. Each row is visited once, when its successor's step runs.
+  KITE_RETURN_IF_ERROR(prepare(w.compact_superseded,
+      "DELETE FROM history WHERE rev IN (SELECT prev_rev FROM history "
+      "WHERE rev > ?1 AND rev <= ?2 AND prev_rev > 0)"));
+  KITE_RETURN_IF_ERROR(prepare(w.compact_tombstones,
+      "DELETE FROM history WHERE rev > ?1 AND rev <= ?2 AND deleted = 1"));
 
   auto meta = [&](std::string_view key) -> Result<int64_t> {
     return w.db->QueryInt("SELECT COALESCE((SELECT value FROM meta WHERE key = '" +
@@ -386,8 +388,9 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
   hub_.Publish(events);
   committed_revision_ = w.revision;
   compacted_ = w.compacted;
+  // Compact in steps of a batch, not after every group: each step is a transaction.
   int64_t window = options_.history_window_revisions;
-  if (window > 0 && w.revision - window > w.compact_target) {
+  if (window > 0 && w.revision - window >= w.compact_target + options_.compaction_batch_revisions) {
     w.compact_target = w.revision - window;
   }
   for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(std::move(results[i]));
@@ -422,11 +425,13 @@ Status SqliteStore::CompactStep() {
   Status status = w.begin.Run();
   w.begin.Reset();
   KITE_RETURN_IF_ERROR(status);
-  w.compact_chunk.Reset();
-  w.compact_chunk.BindInt(1, w.compact_done);
-  w.compact_chunk.BindInt(2, hi);
-  w.compact_chunk.BindInt(3, w.compact_target);
-  status = w.compact_chunk.Run();
+  for (SqliteStatement* step : {&w.compact_superseded, &w.compact_tombstones}) {
+    if (!status.ok()) break;
+    step->Reset();
+    step->BindInt(1, w.compact_done);
+    step->BindInt(2, hi);
+    status = step->Run();
+  }
   int64_t compacted = std::max(w.compacted, hi);
   for (auto [key, value] : {std::pair<std::string_view, int64_t>{"compact_done", hi},
                             {"compacted", compacted}}) {
