@@ -1,0 +1,73 @@
+#include "src/cli/agent_config.h"
+
+#include "src/cli/defaults.h"
+#include "src/cli/flag_parser.h"
+
+namespace kite::cli {
+
+CommandSpec AgentCommandSpec(const HostFacts& facts) {
+  CommandSpec spec;
+  spec.name = "agent";
+  spec.usage = "kite agent --server URL --token TOKEN [flags]";
+  spec.summary = "Join this machine to a cluster as a worker node";
+  spec.description =
+      "Registers this machine as a node of the cluster that --server serves, and runs its "
+      "pods through the container runtime.";
+  spec.flags = {
+      {.name = "server",
+       .kind = FlagKind::kHttpUrl,
+       .value_name = "URL",
+       .help = "the kite server to join, e.g. https://10.0.0.1:6443",
+       .required = true},
+      {.name = "token",
+       .kind = FlagKind::kToken,
+       .value_name = "TOKEN",
+       .help = "the join token (from the server's <data-dir>/server/token)",
+       .required = true},
+      {.name = "data-dir",
+       .value_name = "DIR",
+       .help = "directory for all of the agent's state",
+       .default_value = DefaultDataDir(facts),
+       .default_help = facts.is_root() || !facts.home.empty() ? "" : "$HOME/.local/share/kite"},
+      {.name = "node-name",
+       .kind = FlagKind::kDnsName,
+       .value_name = "NAME",
+       .help = "name of this machine's node",
+       .default_value = DefaultNodeName(facts),
+       .default_help = "the host name"},
+      {.name = "runtime",
+       .kind = FlagKind::kChoice,
+       .value_name = "RUNTIME",
+       .help = "container runtime: containerd, or fake (no containers; for tests)",
+       .default_value = "containerd",
+       .choices = {"containerd", "fake"}},
+  };
+  return spec;
+}
+
+Result<AgentConfig> ParseAgentConfig(const std::vector<std::string>& args,
+                                     const HostFacts& facts) {
+  CommandSpec spec = AgentCommandSpec(facts);
+  Result<CommandLine> command_line = ParseCommandLine(spec, args);
+  if (!command_line.ok()) return command_line.status();
+  Result<FlagValues> values = ResolveFlags(spec, *command_line, /*config=*/nullptr);
+  if (!values.ok()) return values.status();
+
+  AgentConfig agent;
+  agent.server_url = values->String("server");
+  agent.token = values->String("token");
+  if (!values->Has("data-dir")) {
+    return InvalidArgumentError(
+        "cannot choose a default --data-dir: HOME is not set; pass --data-dir");
+  }
+  agent.data_dir = AbsolutePath(facts, values->String("data-dir"));
+  if (!values->Has("node-name")) {
+    return InvalidArgumentError("cannot tell this machine's host name; pass --node-name");
+  }
+  agent.node_name = values->String("node-name");
+  agent.runtime =
+      values->String("runtime") == "fake" ? RuntimeKind::kFake : RuntimeKind::kContainerd;
+  return agent;
+}
+
+}  // namespace kite::cli

@@ -1,0 +1,36 @@
+// `kite agent`: its flags and the settings they resolve to.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "src/base/status.h"
+#include "src/cli/flag_spec.h"
+#include "src/cli/host_facts.h"
+
+namespace kite::cli {
+
+// Which container runtime the agent drives.
+enum class RuntimeKind {
+  kContainerd,  // CRI over the socket of a containerd the agent starts
+  kFake,        // in memory; pods "run" without containers (tests, simulations)
+};
+
+// Everything `kite agent` needs to join a cluster, fully resolved.
+struct AgentConfig {
+  std::string server_url;  // https://host:port of a kite server
+  std::string token;
+  std::string data_dir;  // absolute
+  std::string node_name;
+  RuntimeKind runtime = RuntimeKind::kContainerd;
+};
+
+CommandSpec AgentCommandSpec(const HostFacts& facts);
+
+// Resolves `kite agent`'s settings from `args` (the words after "agent") and the defaults
+// for `facts`. --server and --token are required. The agent reads no config file. Errors
+// are kInvalidArgument and mean ExitCode::kUsage. Check WantsHelp(args) first.
+Result<AgentConfig> ParseAgentConfig(const std::vector<std::string>& args,
+                                     const HostFacts& facts);
+
+}  // namespace kite::cli

@@ -1,0 +1,99 @@
+#include "src/cli/server_command.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <iostream>
+#include <memory>
+
+#include "src/cli/directories.h"
+#include "src/cli/exit_code.h"
+#include "src/cli/flag_parser.h"
+#include "src/cli/help.h"
+#include "src/cli/host_facts.h"
+#include "src/cli/server_config.h"
+#include "src/cli/token_file.h"
+#include "src/store/open_store.h"
+
+namespace kite::cli {
+namespace {
+
+void PrintSettings(const ServerConfig& config) {
+  std::cerr << "kite: config file: "
+            << (config.config_file.empty() ? std::string("none") : config.config_file) << "\n"
+            << "kite: data dir: " << config.data_dir << "\n"
+            << "kite: datastore endpoint: " << config.datastore_endpoint << "\n"
+            << "kite: https listen: " << config.bind_address << " port "
+            << config.https_listen_port << "\n"
+            << "kite: node name: " << config.node_name
+            << (config.disable_agent ? " (agent disabled)" : "") << "\n"
+            << "kite: token file: " << config.TokenPath() << "\n";
+}
+
+}  // namespace
+
+int RunServer(const std::vector<std::string>& args) {
+  HostFacts facts = ReadHostFacts();
+  if (WantsHelp(args)) {
+    std::cout << FormatCommandHelp(ServerCommandSpec(facts));
+    return ExitCode::kOk;
+  }
+  Result<ServerConfig> config = ParseServerConfig(args, facts, ReadFileIfExists);
+  if (!config.ok()) {
+    std::cerr << "kite: " << config.status().message() << "\n";
+    return ExitCode::kUsage;
+  }
+
+  // Block the shutdown signals before any thread exists (the store starts some), so every
+  // thread inherits the mask and only sigwait below receives them.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGINT);
+  sigaddset(&shutdown_signals, SIGTERM);
+  if (int err = pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr); err != 0) {
+    std::cerr << "kite: cannot block signals: " << strerror(err) << "\n";
+    return ExitCode::kFailure;
+  }
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal is dropped
+  // instead of pending, so sigwait would never see it. Restore the defaults (harmless
+  // while blocked).
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+
+  PrintSettings(*config);
+  Status dirs = MakeDirectories(config->data_dir, 0755);
+  // The server's own folder holds the token and the database: for root's eyes only.
+  if (dirs.ok()) dirs = MakeDirectories(config->ServerDir(), 0700);
+  if (!dirs.ok()) {
+    std::cerr << "kite: " << dirs.message() << "\n";
+    return ExitCode::kFailure;
+  }
+  Result<std::string> token = EnsureTokenFile(config->TokenPath(), config->token);
+  if (!token.ok()) {
+    std::cerr << "kite: " << token.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+
+  Result<std::unique_ptr<store::KvStore>> opened = store::OpenStore(config->datastore_endpoint);
+  if (!opened.ok()) {
+    std::cerr << "kite: cannot open the store at " << config->datastore_endpoint << ": "
+              << opened.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  std::unique_ptr<store::KvStore> kv = std::move(opened).value();
+  std::cerr << "kite: store ready (" << config->datastore_endpoint << ", revision "
+            << kv->CurrentRevision()
+            << "); the API server is not built yet, so no kubeconfig is written\n";
+
+  int signal_number = 0;
+  if (int err = sigwait(&shutdown_signals, &signal_number); err != 0) {
+    std::cerr << "kite: sigwait failed: " << strerror(err) << "\n";
+    return ExitCode::kFailure;
+  }
+  std::cerr << "kite: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down\n";
+  kv.reset();  // closes the store: pending writes are flushed, its threads joined
+  std::cerr << "kite: store closed\n";
+  return ExitCode::kOk;
+}
+
+}  // namespace kite::cli

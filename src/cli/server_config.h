@@ -1,0 +1,50 @@
+// `kite server`: its flags and the settings they resolve to.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/base/status.h"
+#include "src/cli/flag_spec.h"
+#include "src/cli/host_facts.h"
+
+namespace kite::cli {
+
+// Everything `kite server` needs to know to run, fully resolved: every default applied,
+// every path absolute. Later components take it (or the fields they need) as is.
+struct ServerConfig {
+  std::string data_dir;
+  int https_listen_port = 6443;
+  std::string bind_address;
+  std::string write_kubeconfig;  // where the admin kubeconfig goes
+  uint32_t write_kubeconfig_mode = 0600;
+  bool disable_agent = false;
+  // The join token as given by --token (or the config file); empty when not given, in
+  // which case the one in TokenPath() is reused or a new one generated (token_file.h).
+  std::string token;
+  std::string node_name;
+  std::string datastore_endpoint;
+  std::string cluster_cidr;
+  std::string service_cidr;
+  // The config file that was read; empty if none was.
+  std::string config_file;
+
+  std::string ServerDir() const;  // <data-dir>/server
+  std::string TokenPath() const;  // <data-dir>/server/token
+};
+
+// The flag table, with defaults for this host (they show in `kite server --help`).
+CommandSpec ServerCommandSpec(const HostFacts& facts);
+
+// Resolves `kite server`'s settings from `args` (the words after "server"), the config
+// file, and the defaults for `facts`.
+//
+// The config file is --config FILE if given (it must exist), else /etc/kite/config.yaml if
+// it exists; `read_file` reads it. Errors are kInvalidArgument (or kIoError when the
+// config file exists but cannot be read) with a message for the user; all mean
+// ExitCode::kUsage. Does not handle --help: check WantsHelp(args) first.
+Result<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                       const HostFacts& facts, const FileReader& read_file);
+
+}  // namespace kite::cli

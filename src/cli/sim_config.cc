@@ -1,0 +1,51 @@
+#include "src/cli/sim_config.h"
+
+#include "src/cli/flag_parser.h"
+
+namespace kite::cli {
+
+CommandSpec SimCommandSpec() {
+  CommandSpec spec;
+  spec.name = "sim";
+  spec.usage = "kite sim --server URL --token TOKEN --nodes N";
+  spec.summary = "Join simulated nodes to a cluster, for scale tests";
+  spec.description =
+      "Registers N simulated nodes with the cluster that --server serves. They heartbeat "
+      "and run pods with the fake runtime, so a scheduler and controllers can be tried at "
+      "scale on one machine.";
+  spec.flags = {
+      {.name = "server",
+       .kind = FlagKind::kHttpUrl,
+       .value_name = "URL",
+       .help = "the kite server to join, e.g. https://127.0.0.1:6443",
+       .required = true},
+      {.name = "token",
+       .kind = FlagKind::kToken,
+       .value_name = "TOKEN",
+       .help = "the join token (from the server's <data-dir>/server/token)",
+       .required = true},
+      {.name = "nodes",
+       .kind = FlagKind::kInt,
+       .value_name = "N",
+       .help = "how many nodes to simulate",
+       .required = true,
+       .min_value = 1,
+       .max_value = kMaxSimNodes},
+  };
+  return spec;
+}
+
+Result<SimConfig> ParseSimConfig(const std::vector<std::string>& args) {
+  CommandSpec spec = SimCommandSpec();
+  Result<CommandLine> command_line = ParseCommandLine(spec, args);
+  if (!command_line.ok()) return command_line.status();
+  Result<FlagValues> values = ResolveFlags(spec, *command_line, /*config=*/nullptr);
+  if (!values.ok()) return values.status();
+  SimConfig sim;
+  sim.server_url = values->String("server");
+  sim.token = values->String("token");
+  sim.nodes = values->Int("nodes");
+  return sim;
+}
+
+}  // namespace kite::cli
