@@ -18,7 +18,6 @@ CREATE TABLE IF NOT EXISTS history(
   deleted    INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   value      BLOB);
-CREATE INDEX IF NOT EXISTS history_name_rev ON history(name, rev);
 CREATE TABLE IF NOT EXISTS current(
   name       BLOB PRIMARY KEY,
   rev        INTEGER NOT NULL,
@@ -386,6 +385,10 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
 
   // Publish before acknowledging: any revision a caller has seen is visible to watches.
   hub_.Publish(events);
+  if (!events.empty()) {
+    groups_.fetch_add(1, std::memory_order_relaxed);
+    writes_.fetch_add(static_cast<int64_t>(events.size()), std::memory_order_relaxed);
+  }
   committed_revision_ = w.revision;
   compacted_ = w.compacted;
   // Compact in steps of a batch, not after every group: each step is a transaction.
@@ -492,16 +495,23 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::AcquireReader() {
       "WHERE c.name >= ?1 AND (length(?2) = 0 OR c.name < ?2) ORDER BY c.name LIMIT ?3"));
   KITE_RETURN_IF_ERROR(prepare(r->count_current,
       "SELECT COUNT(*) FROM current WHERE name >= ?1 AND (length(?2) = 0 OR name < ?2)"));
+  // A key's state at a past revision R is its current row when that is not newer than R;
+  // otherwise the row its first write after R replaced (none if that write was a create).
+  // History after R is bounded by the compaction window, so this needs no index by name.
+  constexpr std::string_view kStateAtRevision =
+      "SELECT h.name AS name, h.value, h.create_rev, h.rev, h.expires_at FROM current c "
+      "JOIN history h ON h.rev = c.rev "
+      "WHERE c.name >= ?1 AND (length(?2) = 0 OR c.name < ?2) AND c.rev <= ?3 "
+      "UNION ALL "
+      "SELECT p.name AS name, p.value, p.create_rev, p.rev, p.expires_at FROM "
+      "(SELECT MIN(rev) AS first FROM history WHERE rev > ?3 AND name >= ?1 "
+      " AND (length(?2) = 0 OR name < ?2) GROUP BY name) t "
+      "JOIN history f ON f.rev = t.first JOIN history p ON p.rev = f.prev_rev "
+      "WHERE p.deleted = 0";
   KITE_RETURN_IF_ERROR(prepare(r->range_past,
-      "SELECT h.name, h.value, h.create_rev, h.rev, h.expires_at FROM "
-      "(SELECT name, MAX(rev) AS rev FROM history WHERE name >= ?1 "
-      " AND (length(?2) = 0 OR name < ?2) AND rev <= ?3 GROUP BY name) last "
-      "JOIN history h ON h.rev = last.rev WHERE h.deleted = 0 ORDER BY h.name LIMIT ?4"));
+      "SELECT * FROM (" + std::string(kStateAtRevision) + ") ORDER BY name LIMIT ?4"));
   KITE_RETURN_IF_ERROR(prepare(r->count_past,
-      "SELECT COUNT(*) FROM "
-      "(SELECT name, MAX(rev) AS rev FROM history WHERE name >= ?1 "
-      " AND (length(?2) = 0 OR name < ?2) AND rev <= ?3 GROUP BY name) last "
-      "JOIN history h ON h.rev = last.rev WHERE h.deleted = 0"));
+      "SELECT COUNT(*) FROM (" + std::string(kStateAtRevision) + ")"));
   KITE_RETURN_IF_ERROR(prepare(r->history,
       "SELECT h.rev, h.name, h.create_rev, h.deleted, h.expires_at, h.value, "
       "p.rev, p.create_rev, p.expires_at, p.value "

@@ -63,6 +63,13 @@ class SqliteStore final : public KvStore, private HistorySource {
 
   // Revision up to which old history rows have actually been deleted.
   int64_t PhysicallyCompactedRevision() { return compact_done_published_.load(); }
+  // Write transactions committed and writes acknowledged in them: writes / groups is the
+  // average group-commit size.
+  struct CommitStats {
+    int64_t groups = 0;
+    int64_t writes = 0;
+  };
+  CommitStats commit_stats() { return {groups_.load(), writes_.load()}; }
   // The longest single compaction step so far, in microseconds (how long it held writers).
   int64_t MaxCompactionStepMicros() { return max_compaction_step_us_.load(); }
 
@@ -108,6 +115,8 @@ class SqliteStore final : public KvStore, private HistorySource {
   std::atomic<int64_t> compacted_{0};
   std::atomic<int64_t> compact_done_published_{0};
   std::atomic<int64_t> max_compaction_step_us_{0};
+  std::atomic<int64_t> groups_{0};
+  std::atomic<int64_t> writes_{0};
 
   WatchHub hub_;
 };

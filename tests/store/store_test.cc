@@ -106,6 +106,10 @@ TEST_CASE("create, get, update, delete and their errors", "[store]") {
   REQUIRE(s.Get("/a", 1)->value == "one");
   REQUIRE(s.Get("/a", 2)->value == "two");
   REQUIRE(s.Get("/a", 4).status().code() == StatusCode::kNotFound);
+  REQUIRE(s.Get("/a", 3)->value == "three");  // deleted and re-created since
+  REQUIRE(s.Get("/a", r5)->value == "reborn");
+  REQUIRE(s.Range(RangeRequest::Prefix("/", 4))->count == 0);
+  REQUIRE(s.Range(RangeRequest::Prefix("/", 3))->count == 1);
   REQUIRE(s.Get("/a", 99).status().code() == StatusCode::kInvalidArgument);
 }
 
