@@ -1,5 +1,6 @@
 #include "src/cli/agent_config.h"
 
+#include "src/cli/common_flags.h"
 #include "src/cli/defaults.h"
 #include "src/cli/flag_parser.h"
 
@@ -14,27 +15,10 @@ CommandSpec AgentCommandSpec(const HostFacts& facts) {
       "Registers this machine as a node of the cluster that --server serves, and runs its "
       "pods through the container runtime.";
   spec.flags = {
-      {.name = "server",
-       .kind = FlagKind::kHttpUrl,
-       .value_name = "URL",
-       .help = "the kite server to join, e.g. https://10.0.0.1:6443",
-       .required = true},
-      {.name = "token",
-       .kind = FlagKind::kToken,
-       .value_name = "TOKEN",
-       .help = "the join token (from the server's <data-dir>/server/token)",
-       .required = true},
-      {.name = "data-dir",
-       .value_name = "DIR",
-       .help = "directory for all of the agent's state",
-       .default_value = DefaultDataDir(facts),
-       .default_help = facts.is_root() || !facts.home.empty() ? "" : "$HOME/.local/share/kite"},
-      {.name = "node-name",
-       .kind = FlagKind::kDnsName,
-       .value_name = "NAME",
-       .help = "name of this machine's node",
-       .default_value = DefaultNodeName(facts),
-       .default_help = "the host name"},
+      JoinServerFlag("https://10.0.0.1:6443"),
+      JoinTokenFlag(),
+      DataDirFlag(facts, "agent"),
+      NodeNameFlag(facts),
       {.name = "runtime",
        .kind = FlagKind::kChoice,
        .value_name = "RUNTIME",

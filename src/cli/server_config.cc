@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "src/cli/common_flags.h"
 #include "src/cli/config_file.h"
 #include "src/cli/defaults.h"
 #include "src/cli/flag_parser.h"
@@ -24,11 +25,7 @@ CommandSpec ServerCommandSpec(const HostFacts& facts) {
   std::string kubeconfig_default =
       facts.is_root() ? std::string(kRootKubeconfig) : std::string("<data-dir>/kite.yaml");
   spec.flags = {
-      {.name = "data-dir",
-       .value_name = "DIR",
-       .help = "directory for all of the server's state",
-       .default_value = DefaultDataDir(facts),
-       .default_help = facts.is_root() || !facts.home.empty() ? "" : "$HOME/.local/share/kite"},
+      DataDirFlag(facts, "server"),
       {.name = "https-listen-port",
        .kind = FlagKind::kPort,
        .value_name = "PORT",
@@ -57,12 +54,7 @@ CommandSpec ServerCommandSpec(const HostFacts& facts) {
        .value_name = "TOKEN",
        .help = "shared secret that agents join with; saved to <data-dir>/server/token",
        .default_help = "the saved one, else a new random one"},
-      {.name = "node-name",
-       .kind = FlagKind::kDnsName,
-       .value_name = "NAME",
-       .help = "name of this machine's node",
-       .default_value = DefaultNodeName(facts),
-       .default_help = "the host name"},
+      NodeNameFlag(facts),
       {.name = "datastore-endpoint",
        .kind = FlagKind::kEndpoint,
        .value_name = "URL",

@@ -1,5 +1,6 @@
 #include "src/cli/sim_config.h"
 
+#include "src/cli/common_flags.h"
 #include "src/cli/flag_parser.h"
 
 namespace kite::cli {
@@ -14,16 +15,8 @@ CommandSpec SimCommandSpec() {
       "and run pods with the fake runtime, so a scheduler and controllers can be tried at "
       "scale on one machine.";
   spec.flags = {
-      {.name = "server",
-       .kind = FlagKind::kHttpUrl,
-       .value_name = "URL",
-       .help = "the kite server to join, e.g. https://127.0.0.1:6443",
-       .required = true},
-      {.name = "token",
-       .kind = FlagKind::kToken,
-       .value_name = "TOKEN",
-       .help = "the join token (from the server's <data-dir>/server/token)",
-       .required = true},
+      JoinServerFlag("https://127.0.0.1:6443"),
+      JoinTokenFlag(),
       {.name = "nodes",
        .kind = FlagKind::kInt,
        .value_name = "N",
