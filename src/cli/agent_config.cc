@@ -32,9 +32,7 @@ CommandSpec AgentCommandSpec(const HostFacts& facts) {
 Result<AgentConfig> ParseAgentConfig(const std::vector<std::string>& args,
                                      const HostFacts& facts) {
   CommandSpec spec = AgentCommandSpec(facts);
-  Result<CommandLine> command_line = ParseCommandLine(spec, args);
-  if (!command_line.ok()) return command_line.status();
-  Result<FlagValues> values = ResolveFlags(spec, *command_line, /*config=*/nullptr);
+  Result<FlagValues> values = ParseFlags(spec, args);
   if (!values.ok()) return values.status();
 
   AgentConfig agent;

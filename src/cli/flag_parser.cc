@@ -169,4 +169,10 @@ Result<FlagValues> ResolveFlags(const CommandSpec& spec, const CommandLine& comm
   return values;
 }
 
+Result<FlagValues> ParseFlags(const CommandSpec& spec, const std::vector<std::string>& args) {
+  Result<CommandLine> command_line = ParseCommandLine(spec, args);
+  if (!command_line.ok()) return command_line.status();
+  return ResolveFlags(spec, *command_line, /*config=*/nullptr);
+}
+
 }  // namespace kite::cli

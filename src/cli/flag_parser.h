@@ -80,4 +80,7 @@ class FlagValues {
 Result<FlagValues> ResolveFlags(const CommandSpec& spec, const CommandLine& command_line,
                                 const ConfigFile* config);
 
+// ParseCommandLine then ResolveFlags, for commands that read no config file.
+Result<FlagValues> ParseFlags(const CommandSpec& spec, const std::vector<std::string>& args);
+
 }  // namespace kite::cli

@@ -30,9 +30,7 @@ CommandSpec SimCommandSpec() {
 
 Result<SimConfig> ParseSimConfig(const std::vector<std::string>& args) {
   CommandSpec spec = SimCommandSpec();
-  Result<CommandLine> command_line = ParseCommandLine(spec, args);
-  if (!command_line.ok()) return command_line.status();
-  Result<FlagValues> values = ResolveFlags(spec, *command_line, /*config=*/nullptr);
+  Result<FlagValues> values = ParseFlags(spec, args);
   if (!values.ok()) return values.status();
   SimConfig sim;
   sim.server_url = values->String("server");
