@@ -7,9 +7,9 @@ packages=(
   # build
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
-  libsqlite3-dev sqlite3 libyaml-cpp-dev libfmt-dev libssl-dev
+  libsqlite3-dev sqlite3 libyaml-cpp-dev libfmt-dev libssl-dev libboost-dev rapidjson-dev
   # tests
-  catch2
+  catch2 python3-kubernetes
 )
 
 missing=()
