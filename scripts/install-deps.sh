@@ -9,7 +9,7 @@ packages=(
   # libraries
   libsqlite3-dev sqlite3 libyaml-cpp-dev libfmt-dev libssl-dev libboost-dev rapidjson-dev
   # tests
-  catch2 python3-kubernetes
+  catch2 python3-kubernetes libcurl4-openssl-dev
 )
 
 missing=()
