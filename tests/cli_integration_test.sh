@@ -21,6 +21,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# free_port: a TCP port on loopback that nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
 
@@ -154,7 +159,7 @@ fi
 
 # --- a server starts, keeps its token, stops on SIGTERM -------------------------------------
 DATA="$TMP/data"
-if start_server "first start" --data-dir "$DATA" --https-listen-port 16443; then
+if start_server "first start" --data-dir "$DATA" --write-kubeconfig "$TMP/kubeconfig" --bind-address 127.0.0.1 --https-listen-port "$(free_port)"; then
   pass "first start: ready"
   expect "first start prints the data dir" "$DATA" "$(cat "$TMP/server.err")"
   expect "first start prints the endpoint" "sqlite://$DATA/server/db/state.db" "$(cat "$TMP/server.err")"
@@ -164,7 +169,7 @@ if start_server "first start" --data-dir "$DATA" --https-listen-port 16443; then
   if [[ "$TOKEN" =~ ^[0-9a-f]{64}$ ]]; then pass "token is 64 hex digits"; else fail "token: $TOKEN"; fi
   stop_server "first start"
 
-  if start_server "second start" --data-dir "$DATA" --https-listen-port 16443; then
+  if start_server "second start" --data-dir "$DATA" --write-kubeconfig "$TMP/kubeconfig" --bind-address 127.0.0.1 --https-listen-port "$(free_port)"; then
     if [[ "$(cat "$DATA/server/token")" == "$TOKEN" ]]; then pass "second start reuses the token"; else
       fail "second start replaced the token"
     fi
@@ -172,7 +177,7 @@ if start_server "first start" --data-dir "$DATA" --https-listen-port 16443; then
   fi
 
   printf 'data-dir: %s\ntoken: from-config\n' "$DATA" >"$TMP/config.yaml"
-  if start_server "start with --config" --config "$TMP/config.yaml" --https-listen-port=16444; then
+  if start_server "start with --config" --config "$TMP/config.yaml" --write-kubeconfig "$TMP/kubeconfig" --bind-address 127.0.0.1 --https-listen-port="$(free_port)"; then
     if [[ "$(cat "$DATA/server/token")" == "from-config" ]]; then pass "the config file's token is written"; else
       fail "token after --config: $(cat "$DATA/server/token")"
     fi

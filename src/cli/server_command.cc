@@ -13,6 +13,7 @@
 #include "src/cli/host_facts.h"
 #include "src/cli/server_config.h"
 #include "src/cli/token_file.h"
+#include "src/server/apiserver/api_server.h"
 #include "src/store/open_store.h"
 
 namespace kite::cli {
@@ -82,8 +83,22 @@ int RunServer(const std::vector<std::string>& args) {
   }
   std::unique_ptr<store::KvStore> kv = std::move(opened).value();
   std::cerr << "kite: store ready (" << config->datastore_endpoint << ", revision "
-            << kv->CurrentRevision()
-            << "); the API server is not built yet, so no kubeconfig is written\n";
+            << kv->CurrentRevision() << ")\n";
+
+  apiserver::ApiServerOptions api_options;
+  api_options.server_dir = config->ServerDir();
+  api_options.bind_address = config->bind_address;
+  api_options.port = config->https_listen_port;
+  api_options.join_token = *token;
+  api_options.kubeconfig_path = config->write_kubeconfig;
+  api_options.kubeconfig_mode = config->write_kubeconfig_mode;
+  Result<std::unique_ptr<apiserver::ApiServer>> api = apiserver::ApiServer::Start(api_options, kv.get());
+  if (!api.ok()) {
+    std::cerr << "kite: cannot start the API server: " << api.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  std::cerr << "kite: API server listening on " << config->bind_address << ":" << (*api)->port()
+            << "\nkite: kubeconfig written to " << config->write_kubeconfig << "\n";
 
   int signal_number = 0;
   if (int err = sigwait(&shutdown_signals, &signal_number); err != 0) {
@@ -91,6 +106,8 @@ int RunServer(const std::vector<std::string>& args) {
     return ExitCode::kFailure;
   }
   std::cerr << "kite: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down\n";
+  (*api)->Stop();  // no request touches the store after this
+  std::cerr << "kite: API server stopped\n";
   kv.reset();  // closes the store: pending writes are flushed, its threads joined
   std::cerr << "kite: store closed\n";
   return ExitCode::kOk;

@@ -1,0 +1,54 @@
+// The API server's single HTTP entry point: authentication, the non-resource endpoints
+// (/version, health, metrics, discovery) and dispatch of resource requests to the REST
+// handler.
+//
+// Authentication: a client certificate verified against the cluster CA (user = CN,
+// groups = O), or a bearer token equal to the cluster join token. Anonymous requests reach
+// only /version and the health endpoints (as Kubernetes' system:public-info-viewer role
+// allows); everything else answers 401.
+// Authorization: every authenticated user may do everything. RBAC is not built yet.
+// Concurrency: Handle is called concurrently from worker threads.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "src/base/mutex.h"
+#include "src/server/apiserver/rest_handler.h"
+#include "src/server/http/http_types.h"
+#include "src/server/resources/resource_table.h"
+
+namespace kite::apiserver {
+
+struct ApiHandlerOptions {
+  std::string join_token;      // bearer token accepted as a cluster member; "" = none
+  std::string server_address;  // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
+};
+
+class ApiHandler : public http::Handler {
+ public:
+  ApiHandler(ApiHandlerOptions options, RestDependencies deps);
+
+  http::HandlerResult Handle(http::Request& request) override;
+
+ private:
+  std::optional<UserInfo> Authenticate(const http::Request& request) const;
+  http::HandlerResult Discovery(const http::Request& request, const RequestInfo& info);
+  http::Response Health(const http::Request& request, const QueryParams& query);
+  http::Response Metrics();
+  http::HandlerResult SelfSubjectReview(const http::Request& request, const RequestInfo& info,
+                                        const UserInfo& user);
+  void Count(const std::string& verb, const std::string& resource, int code);
+
+  const ApiHandlerOptions options_;
+  const resources::ResourceTable table_;
+  const ProtobufDecoder protobuf_;
+  RestHandler rest_;
+
+  Mutex metrics_mu_;
+  std::map<std::string, uint64_t> request_counts_ GUARDED_BY(metrics_mu_);
+};
+
+}  // namespace kite::apiserver

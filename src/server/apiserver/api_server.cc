@@ -1,0 +1,136 @@
+#include "src/server/apiserver/api_server.h"
+
+#include <unistd.h>
+
+#include "src/server/apiserver/api_handler.h"
+#include "src/server/apiserver/json_util.h"
+#include "src/server/apiserver/object_codec.h"
+#include "src/server/http/https_server.h"
+#include "src/server/pki/cluster_pki.h"
+#include "src/server/pki/kubeconfig.h"
+#include "src/server/schema/protobuf_decoder.h"
+#include "src/server/schema/schema_registry.h"
+#include "src/server/schema/strategic_schema_adapter.h"
+
+namespace kite::apiserver {
+
+struct ApiServer::Parts {
+  std::unique_ptr<WatchTicker> ticker;
+  std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<http::HttpsServer> https;
+};
+
+namespace {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return {};
+  return buf;
+}
+
+// The namespaces every cluster has.
+Status EnsureBuiltinNamespaces(store::KvStore* kv, Clock* clock) {
+  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    std::string key = ObjectKey("", "namespaces", "", name);
+    Result<store::KeyValue> existing = kv->Get(key);
+    if (existing.ok()) continue;
+    if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+    time_t seconds = static_cast<time_t>(clock->NowMillis() / 1000);
+    struct tm tm_utc;
+    gmtime_r(&seconds, &tm_utc);
+    char created[32];
+    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+    Result<rapidjson::Document> doc = ParseJsonObject(
+        std::string("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"") + name +
+        "\",\"uid\":\"" + std::string(name) + "-" + std::to_string(seconds) +
+        "\",\"creationTimestamp\":\"" + created + "\",\"labels\":{\"kubernetes.io/metadata.name\":\"" +
+        name + "\"}},\"spec\":{\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}}");
+    if (!doc.ok()) return doc.status();
+    Result<int64_t> created_rev = kv->Create(key, EncodeForStorage(*doc));
+    if (!created_rev.ok() && created_rev.status().code() != StatusCode::kAlreadyExists) {
+      return created_rev.status();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+ApiServer::ApiServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+int ApiServer::port() const { return parts_->https ? parts_->https->port() : 0; }
+
+void ApiServer::Stop() {
+  if (parts_->https) parts_->https->Stop();
+  parts_->https.reset();
+  parts_->handler.reset();
+  parts_->ticker.reset();
+}
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, store::KvStore* kv) {
+  Clock* clock = options.clock ? options.clock : SystemClock::Get();
+  std::vector<std::string> sans = {"localhost", "kubernetes", "kubernetes.default",
+                                   "kubernetes.default.svc", "kubernetes.default.svc.cluster.local",
+                                   "127.0.0.1", "::1"};
+  if (std::string host = HostName(); !host.empty()) sans.push_back(host);
+  if (options.bind_address != "0.0.0.0" && options.bind_address != "::" &&
+      options.bind_address != "127.0.0.1") {
+    sans.push_back(options.bind_address);
+  }
+  for (const std::string& s : options.extra_sans) sans.push_back(s);
+  Result<pki::ClusterPki> pki = pki::EnsureClusterPki(options.server_dir + "/tls", sans, clock);
+  if (!pki.ok()) return pki.status();
+
+  KITE_RETURN_IF_ERROR(EnsureBuiltinNamespaces(kv, clock));
+
+  auto parts = std::make_unique<Parts>();
+  parts->ticker = std::make_unique<WatchTicker>();
+  RestDependencies deps;
+  deps.kv = kv;
+  deps.clock = clock;
+  deps.ticker = parts->ticker.get();
+  deps.protobuf = [](std::string_view body) -> Result<rapidjson::Document> {
+    Result<schema::DecodedObject> decoded =
+        schema::DecodeKubernetesProtobuf(body, schema::SchemaRegistry::Builtin());
+    if (!decoded.ok()) return decoded.status();
+    return std::move(decoded->object);
+  };
+  deps.strategic_schema = [](std::string_view group, std::string_view version, std::string_view kind) {
+    return schema::StrategicSchemaFor(group, version, kind);
+  };
+  ApiHandlerOptions handler_options;
+  handler_options.join_token = options.join_token;
+  handler_options.server_address =
+      (options.bind_address == "0.0.0.0" || options.bind_address == "::" ? std::string("127.0.0.1")
+                                                                         : options.bind_address) +
+      ":" + std::to_string(options.port);
+  parts->handler = std::make_unique<ApiHandler>(handler_options, std::move(deps));
+
+  http::HttpsServerOptions https;
+  https.bind_address = options.bind_address;
+  https.port = options.port;
+  https.server_cert_pem = pki->server_cert_pem + pki->ca_cert_pem;
+  https.server_key_pem = pki->server_key_pem;
+  https.client_ca_pem = pki->ca_cert_pem;
+  Result<std::unique_ptr<http::HttpsServer>> server =
+      http::HttpsServer::Start(std::move(https), parts->handler.get());
+  if (!server.ok()) return server.status();
+  parts->https = std::move(server).value();
+
+  if (!options.kubeconfig_path.empty()) {
+    std::string host = options.bind_address == "0.0.0.0" || options.bind_address == "::" ||
+                               options.bind_address.empty()
+                           ? std::string("127.0.0.1")
+                           : options.bind_address;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    std::string url = "https://" + host + ":" + std::to_string(parts->https->port());
+    std::string config = pki::RenderKubeconfig(url, pki->ca_cert_pem, pki->admin_cert_pem,
+                                               pki->admin_key_pem);
+    KITE_RETURN_IF_ERROR(pki::WriteKubeconfig(options.kubeconfig_path, config, options.kubeconfig_mode));
+  }
+  return std::unique_ptr<ApiServer>(new ApiServer(std::move(parts)));
+}
+
+}  // namespace kite::apiserver

@@ -1,0 +1,44 @@
+// The Kubernetes API server of `kite server`, assembled: the cluster PKI, the HTTPS listener,
+// the API handler over the store, the built-in namespaces and the admin kubeconfig.
+//
+// Operation: Start generates (first start) or loads the PKI under <server_dir>/tls, listens,
+// creates default, kube-system, kube-public and kube-node-lease when missing, then writes
+// the kubeconfig (so a client that sees the file finds the server answering).
+// Concurrency: Start and Stop from one thread; everything else runs on the server's threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/base/clock.h"
+#include "src/base/status.h"
+#include "src/store/kv_store.h"
+
+namespace kite::apiserver {
+
+struct ApiServerOptions {
+  std::string server_dir;     // <data-dir>/server: tls/ goes here
+  std::string bind_address = "127.0.0.1";
+  int port = 6443;            // 0 = any free port (tests)
+  std::string join_token;
+  std::string kubeconfig_path;  // "" = do not write one
+  uint32_t kubeconfig_mode = 0600;
+  std::vector<std::string> extra_sans;  // beyond localhost, 127.0.0.1, the kubernetes names
+  Clock* clock = nullptr;       // null = the system clock
+};
+
+class ApiServer {
+ public:
+  static Result<std::unique_ptr<ApiServer>> Start(ApiServerOptions options, store::KvStore* kv);
+  ~ApiServer();
+  int port() const;
+  void Stop();
+
+ private:
+  struct Parts;
+  explicit ApiServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace kite::apiserver

@@ -1,0 +1,78 @@
+#include "src/server/apiserver/object_codec.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "src/server/apiserver/json_util.h"
+
+namespace kite::apiserver {
+namespace {
+
+constexpr std::string_view kMetadataOpen = "\"metadata\":{";
+
+std::string GroupSegment(std::string_view group) {
+  return group.empty() ? std::string("core") : std::string(group);
+}
+
+}  // namespace
+
+std::string ObjectKey(std::string_view group, std::string_view resource,
+                      std::string_view namespace_name, std::string_view name) {
+  std::string key = "/registry/" + GroupSegment(group) + "/" + std::string(resource) + "/";
+  if (!namespace_name.empty()) key += std::string(namespace_name) + "/";
+  key += name;
+  return key;
+}
+
+std::string CollectionPrefix(std::string_view group, std::string_view resource,
+                             std::string_view namespace_name) {
+  std::string key = "/registry/" + GroupSegment(group) + "/" + std::string(resource) + "/";
+  if (!namespace_name.empty()) key += std::string(namespace_name) + "/";
+  return key;
+}
+
+std::string EncodeForStorage(rapidjson::Document& object) {
+  auto& a = object.GetAllocator();
+  if (rapidjson::Value* metadata = MutableMember(object, "metadata")) {
+    RemoveMember(*metadata, "resourceVersion");
+  }
+  rapidjson::Value ordered(rapidjson::kObjectType);
+  for (const char* first : {"apiVersion", "kind", "metadata"}) {
+    if (rapidjson::Value* v = MutableMember(object, first)) {
+      ordered.AddMember(rapidjson::StringRef(first), *v, a);  // moves
+    }
+  }
+  for (auto& m : object.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name == "apiVersion" || name == "kind" || name == "metadata") continue;
+    ordered.AddMember(m.name, m.value, a);
+  }
+  static_cast<rapidjson::Value&>(object).Swap(ordered);
+  return ToJson(object);
+}
+
+void AppendWithResourceVersion(std::string& out, std::string_view stored, int64_t revision) {
+  // apiVersion and kind are strings before metadata, and a JSON string cannot contain an
+  // unescaped quote, so the first match is metadata's own opening brace.
+  size_t at = stored.find(kMetadataOpen);
+  if (at == std::string_view::npos) {
+    out.append(stored);
+    return;
+  }
+  size_t insert = at + kMetadataOpen.size();
+  out.append(stored.substr(0, insert));
+  out.append("\"resourceVersion\":\"");
+  out.append(std::to_string(revision));
+  out.append("\"");
+  if (insert < stored.size() && stored[insert] != '}') out.push_back(',');
+  out.append(stored.substr(insert));
+}
+
+std::string WithResourceVersion(std::string_view stored, int64_t revision) {
+  std::string out;
+  out.reserve(stored.size() + 32);
+  AppendWithResourceVersion(out, stored, revision);
+  return out;
+}
+
+}  // namespace kite::apiserver

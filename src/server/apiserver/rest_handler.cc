@@ -1,0 +1,1135 @@
+#include "src/server/apiserver/rest_handler.h"
+
+#include <rapidjson/document.h>
+
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+#include "src/server/apiserver/json_util.h"
+#include "src/server/apiserver/object_codec.h"
+#include "src/server/apiserver/object_meta_validation.h"
+#include "src/server/patch/json_patch.h"
+#include "src/server/patch/merge_patch.h"
+#include "src/server/patch/strategic_merge_patch.h"
+#include "src/server/selection/field_selector.h"
+#include "src/server/selection/label_selector.h"
+#include "src/server/tables/table_printer.h"
+#include "src/store/continue_token.h"
+
+namespace kite::apiserver {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+constexpr int kMaxUpdateAttempts = 8;
+constexpr int kMaxListLimit = 100000;
+
+GroupResource GR(const RestRequest& r) { return {r.resource->group, r.resource->resource}; }
+
+bool HasSubresource(const resources::ResourceInfo& info, std::string_view name) {
+  for (const auto& s : info.subresources) {
+    if (s.name == name) return true;
+  }
+  return false;
+}
+
+// Kinds whose metadata.generation counts spec changes (their strategies set it).
+bool TracksGeneration(const resources::ResourceInfo& info) {
+  static const char* const kResources[] = {
+      "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
+      "replicationcontrollers", "horizontalpodautoscalers", "poddisruptionbudgets",
+      "customresourcedefinitions", "networkpolicies", "ingresses"};
+  for (const char* r : kResources) {
+    if (info.resource == r) return true;
+  }
+  return false;
+}
+
+std::string Rfc3339(int64_t millis) {
+  time_t seconds = static_cast<time_t>(millis / 1000);
+  struct tm tm_utc;
+  gmtime_r(&seconds, &tm_utc);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+  return buf;
+}
+
+std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng;
+}
+
+std::string NewUid() {
+  uint64_t a = Rng()(), b = Rng()();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[40];
+  snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+           static_cast<unsigned>(b >> 48),
+           static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+// The alphabet Kubernetes uses for generateName suffixes (no vowels, no look-alikes).
+std::string RandomSuffix() {
+  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::string s;
+  for (int i = 0; i < 5; ++i) s.push_back(kAlphabet[Rng()() % (sizeof(kAlphabet) - 1)]);
+  return s;
+}
+
+bool IsDryRun(const RestRequest& r) { return r.query.Get("dryRun") == "All"; }
+
+std::string ObjectName(const Value& object) {
+  if (const Value* md = Member(object, "metadata")) return std::string(StringMember(*md, "name"));
+  return {};
+}
+
+std::string KeyOf(const RestRequest& r, std::string_view name) {
+  return ObjectKey(r.resource->group, r.resource->resource,
+                   r.resource->namespaced ? r.info.namespace_name : "", name);
+}
+
+// Everything of the object but metadata and status: what metadata.generation counts.
+bool SpecChanged(const Value& before, const Value& after) {
+  auto strip = [](const Value& v) {
+    Document d;
+    d.CopyFrom(v, d.GetAllocator());
+    RemoveMember(d, "metadata");
+    RemoveMember(d, "status");
+    return d;
+  };
+  return strip(before) != strip(after);
+}
+
+int64_t GenerationOf(const Value& object) {
+  const Value* md = Member(object, "metadata");
+  const Value* g = md ? Member(*md, "generation") : nullptr;
+  return g && g->IsInt64() ? g->GetInt64() : 0;
+}
+
+std::string ResourceVersionOf(const Value& object) {
+  const Value* md = Member(object, "metadata");
+  return md ? std::string(StringMember(*md, "resourceVersion")) : std::string();
+}
+
+bool HasFinalizers(const Value& object) {
+  const Value* md = Member(object, "metadata");
+  const Value* f = md ? Member(*md, "finalizers") : nullptr;
+  return f && f->IsArray() && !f->Empty();
+}
+
+bool IsBeingDeleted(const Value& object) {
+  const Value* md = Member(object, "metadata");
+  const Value* d = md ? Member(*md, "deletionTimestamp") : nullptr;
+  return d && d->IsString();
+}
+
+// apiVersion and kind must match the endpoint; absent ones are filled in from it.
+std::optional<ApiError> CheckTypeMeta(const resources::ResourceInfo& info, Document& object,
+                                      std::string_view kind, std::string_view api_version) {
+  auto& a = object.GetAllocator();
+  std::string_view got_version = StringMember(object, "apiVersion");
+  std::string_view got_kind = StringMember(object, "kind");
+  if (got_version.empty()) {
+    SetStringMember(object, "apiVersion", api_version, a);
+  } else if (got_version != api_version) {
+    return BadRequestError("the API version in the data (" + std::string(got_version) +
+                           ") does not match the expected API version (" +
+                           std::string(api_version) + ")");
+  }
+  if (got_kind.empty()) {
+    SetStringMember(object, "kind", kind, a);
+  } else if (got_kind != kind) {
+    return BadRequestError("the kind in the data (" + std::string(got_kind) +
+                           ") does not match the expected kind (" + std::string(kind) + ")");
+  }
+  (void)info;
+  return std::nullopt;
+}
+
+// metadata.namespace must match the URL's; cluster-scoped objects carry none.
+std::optional<ApiError> CheckNamespace(const RestRequest& r, Document& object) {
+  Value& md = EnsureObjectMember(object, "metadata", object.GetAllocator());
+  if (!r.resource->namespaced) {
+    RemoveMember(md, "namespace");
+    return std::nullopt;
+  }
+  std::string_view ns = StringMember(md, "namespace");
+  if (ns.empty()) {
+    SetStringMember(md, "namespace", r.info.namespace_name, object.GetAllocator());
+  } else if (ns != r.info.namespace_name) {
+    return BadRequestError(
+        "the namespace of the provided object does not match the namespace sent on the request");
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> CheckNamespaceUsable(const RestRequest& r, store::KvStore* kv) {
+  if (!r.resource->namespaced) return std::nullopt;
+  Result<store::KeyValue> ns = kv->Get(ObjectKey("", "namespaces", "", r.info.namespace_name));
+  if (!ns.ok()) {
+    if (ns.status().code() == StatusCode::kNotFound) {
+      return NotFoundError({"", "namespaces"}, r.info.namespace_name);
+    }
+    return InternalServerError(ns.status().message());
+  }
+  if (ns->value.find("\"deletionTimestamp\"") != std::string::npos) {
+    Result<Document> doc = ParseJsonObject(ns->value);
+    if (doc.ok() && IsBeingDeleted(*doc)) {
+      ApiError e = ForbiddenError(GR(r), "",
+                                  "unable to create new content in namespace " +
+                                      r.info.namespace_name + " because it is being terminated");
+      e.reason = "Forbidden";
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
+// Defaults every kind gets on create.
+void DefaultOnCreate(const RestRequest& r, Document& object, int64_t now_ms) {
+  auto& a = object.GetAllocator();
+  Value& md = EnsureObjectMember(object, "metadata", a);
+  SetStringMember(md, "uid", NewUid(), a);
+  SetStringMember(md, "creationTimestamp", Rfc3339(now_ms), a);
+  RemoveMember(md, "deletionTimestamp");
+  RemoveMember(md, "deletionGracePeriodSeconds");
+  RemoveMember(md, "resourceVersion");
+  RemoveMember(md, "selfLink");
+  if (TracksGeneration(*r.resource)) {
+    SetMember(md, "generation", Value(int64_t{1}), a);
+  } else {
+    RemoveMember(md, "generation");
+  }
+  if (r.resource->group.empty() && r.resource->resource == "namespaces") {
+    Value& spec = EnsureObjectMember(object, "spec", a);
+    if (!Member(spec, "finalizers")) {
+      Value finalizers(rapidjson::kArrayType);
+      finalizers.PushBack(Value("kubernetes"), a);
+      SetMember(spec, "finalizers", std::move(finalizers), a);
+    }
+    Value& status = EnsureObjectMember(object, "status", a);
+    SetStringMember(status, "phase", "Active", a);
+  }
+}
+
+// Carries what an update may not change over from the stored object.
+void PreserveOnUpdate(const RestRequest& r, const Value& current, Document& updated,
+                      bool status_only) {
+  auto& a = updated.GetAllocator();
+  const Value* old_md = Member(current, "metadata");
+  Value& md = EnsureObjectMember(updated, "metadata", a);
+  for (const char* field : {"uid", "creationTimestamp", "deletionTimestamp",
+                            "deletionGracePeriodSeconds", "generation", "namespace", "name"}) {
+    const Value* old_value = old_md ? Member(*old_md, field) : nullptr;
+    if (old_value) {
+      SetMember(md, field, Value(*old_value, a), a);
+    } else {
+      RemoveMember(md, field);
+    }
+  }
+  if (status_only) return;
+  // With a status subresource, the main resource cannot change status.
+  if (HasSubresource(*r.resource, "status")) {
+    if (const Value* old_status = Member(current, "status")) {
+      SetMember(updated, "status", Value(*old_status, a), a);
+    } else {
+      RemoveMember(updated, "status");
+    }
+  }
+  if (TracksGeneration(*r.resource) && SpecChanged(current, updated)) {
+    SetMember(md, "generation", Value(GenerationOf(current) + 1), a);
+  }
+}
+
+std::string ListKindJsonPrefix(const resources::ResourceInfo& info) {
+  return "{\"kind\":\"" + info.list_kind + "\",\"apiVersion\":\"" + info.GroupVersion() +
+         "\",\"metadata\":{";
+}
+
+// Label and field selectors of a list or watch; null filter when there are none.
+struct Selectors {
+  std::optional<selection::LabelSelector> labels;
+  std::optional<selection::FieldSelector> fields;
+  bool Empty() const { return !labels && !fields; }
+  bool Matches(const Value& object) const {
+    if (labels && !labels->MatchesObject(object)) return false;
+    if (fields && !fields->Matches(object)) return false;
+    return true;
+  }
+};
+
+ApiResult<Selectors> ParseSelectors(const RestRequest& r) {
+  Selectors s;
+  if (!r.query.Get("labelSelector").empty()) {
+    Result<selection::LabelSelector> l = selection::LabelSelector::Parse(r.query.Get("labelSelector"));
+    if (!l.ok()) return BadRequestError(l.status().message());
+    if (!l->Empty()) s.labels = std::move(l).value();
+  }
+  if (!r.query.Get("fieldSelector").empty()) {
+    Result<selection::FieldSelector> f = selection::FieldSelector::Parse(
+        r.query.Get("fieldSelector"),
+        selection::SupportedFieldSelectors(r.resource->group, r.resource->resource));
+    if (!f.ok()) return BadRequestError(f.status().message());
+    s.fields = std::move(f).value();
+  }
+  return s;
+}
+
+// Serializes a Table of `objects` (already with resourceVersion) for the resource.
+std::string TableOf(const resources::ResourceInfo& info, const std::vector<std::string>& objects,
+                    const Value* list_metadata, bool column_definitions, const QueryParams& q,
+                    int64_t now_ms) {
+  std::vector<Document> docs;
+  docs.reserve(objects.size());
+  std::vector<const Value*> pointers;
+  for (const std::string& json : objects) {
+    Result<Document> d = ParseJsonObject(json);
+    if (!d.ok()) continue;
+    docs.push_back(std::move(d).value());
+  }
+  for (const Document& d : docs) pointers.push_back(&d);
+  tables::TableOptions options;
+  options.include_column_definitions = column_definitions;
+  const std::string& include = q.Get("includeObject");
+  if (include == "None") options.include_object = tables::IncludeObject::kNone;
+  if (include == "Object") options.include_object = tables::IncludeObject::kObject;
+  options.now = std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms));
+  Document out;
+  tables::BuildTable(info.group, info.kind, pointers, list_metadata, options, out);
+  return ToJson(out);
+}
+
+http::HandlerResult ObjectResponse(const RestRequest& r, int status, std::string object_json,
+                                   int64_t now_ms) {
+  OutputKind kind = NegotiateObjectOutput(r.http->Header("accept"));
+  if (kind == OutputKind::kNotAcceptable) return ErrorResponse(NotAcceptableError());
+  if (kind == OutputKind::kTable) {
+    return JsonResponse(status, TableOf(*r.resource, {object_json}, nullptr, true, r.query, now_ms));
+  }
+  return JsonResponse(status, std::move(object_json));
+}
+
+}  // namespace
+
+http::Response JsonResponse(int status, std::string body) {
+  http::Response response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::move(body);
+  return response;
+}
+
+http::Response ErrorResponse(const ApiError& error) { return JsonResponse(error.code, error.ToJson()); }
+
+RestHandler::RestHandler(RestDependencies deps) : deps_(std::move(deps)) {}
+
+http::HandlerResult RestHandler::Serve(const RestRequest& r) {
+  const std::string& verb = r.info.verb;
+  const std::string& sub = r.info.subresource;
+  if (!sub.empty() && sub != "status" && sub != "binding" && sub != "scale") {
+    return ErrorResponse(NotFoundError(GR(r), r.info.name));  // served elsewhere (or not yet)
+  }
+  if (!sub.empty() && !HasSubresource(*r.resource, sub)) {
+    return ErrorResponse(NotFoundError(GR(r), r.info.name));
+  }
+  if (sub == "scale") return Scale(r);
+  if (sub == "binding") {
+    if (verb != "create") return ErrorResponse(MethodNotAllowedError(verb, GR(r)));
+    return Binding(r);
+  }
+  if (verb == "get") return Get(r);
+  if (verb == "list") return List(r);
+  if (verb == "watch") return Watch(r);
+  if (verb == "create") {
+    if (!sub.empty() || !r.info.name.empty()) return ErrorResponse(MethodNotAllowedError(verb, GR(r)));
+    return Create(r);
+  }
+  if (verb == "update") return Update(r);
+  if (verb == "patch") return Patch(r);
+  if (verb == "delete") {
+    if (!sub.empty()) return ErrorResponse(MethodNotAllowedError(verb, GR(r)));
+    return Delete(r);
+  }
+  if (verb == "deletecollection") return DeleteCollection(r);
+  return ErrorResponse(MethodNotAllowedError(verb, GR(r)));
+}
+
+http::HandlerResult RestHandler::Create(const RestRequest& r) {
+  Result<Document> decoded = DecodeObjectBody(*r.http, deps_.protobuf);
+  if (!decoded.ok()) {
+    if (decoded.status().code() == StatusCode::kNotFound) {
+      return ErrorResponse(UnsupportedMediaTypeError(r.http->Header("content-type")));
+    }
+    return ErrorResponse(BadRequestError(decoded.status().message()));
+  }
+  return CreateObject(r, std::move(decoded).value());
+}
+
+http::HandlerResult RestHandler::CreateObject(const RestRequest& r, Document object) {
+  if (auto e = CheckTypeMeta(*r.resource, object, r.resource->kind, r.resource->GroupVersion())) {
+    return ErrorResponse(*e);
+  }
+  if (auto e = CheckNamespace(r, object)) return ErrorResponse(*e);
+  std::vector<StatusCause> causes =
+      ValidateObjectMeta(object, NameRuleFor(r.resource->group, r.resource->resource));
+  if (!causes.empty()) {
+    return ErrorResponse(InvalidError(r.resource->group, r.resource->kind, ObjectName(object),
+                                      std::move(causes)));
+  }
+  if (auto e = CheckNamespaceUsable(r, deps_.kv)) return ErrorResponse(*e);
+  int64_t now = deps_.clock->NowMillis();
+  DefaultOnCreate(r, object, now);
+
+  Value& md = *MutableMember(object, "metadata");
+  std::string generate_name(StringMember(md, "generateName"));
+  bool generated = ObjectName(object).empty();
+  for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    if (generated) {
+      SetStringMember(md, "name", generate_name + RandomSuffix(), object.GetAllocator());
+      std::vector<std::string> bad = ValidateName(ObjectName(object),
+                                                  NameRuleFor(r.resource->group, r.resource->resource));
+      if (!bad.empty()) {
+        return ErrorResponse(InvalidError(r.resource->group, r.resource->kind, ObjectName(object),
+                                          {InvalidCause("metadata.generateName", generate_name, bad[0])}));
+      }
+    }
+    std::string name = ObjectName(object);
+    std::string stored = EncodeForStorage(object);
+    if (IsDryRun(r)) return ObjectResponse(r, 201, stored, now);
+    Result<int64_t> revision = deps_.kv->Create(KeyOf(r, name), stored);
+    if (revision.ok()) return ObjectResponse(r, 201, WithResourceVersion(stored, *revision), now);
+    if (revision.status().code() == StatusCode::kAlreadyExists && generated) continue;
+    return ErrorResponse(FromStoreStatus(revision.status(), GR(r), name));
+  }
+  return ErrorResponse(TimeoutError("could not generate a unique name for " + generate_name, 1));
+}
+
+http::HandlerResult RestHandler::Get(const RestRequest& r) {
+  Result<store::KeyValue> kv = deps_.kv->Get(KeyOf(r, r.info.name));
+  if (!kv.ok()) return ErrorResponse(FromStoreStatus(kv.status(), GR(r), r.info.name));
+  return ObjectResponse(r, 200, WithResourceVersion(kv->value, kv->mod_revision),
+                        deps_.clock->NowMillis());
+}
+
+http::HandlerResult RestHandler::List(const RestRequest& r) {
+  ApiResult<Selectors> selectors = ParseSelectors(r);
+  if (!selectors.ok()) return ErrorResponse(selectors.error());
+  OutputKind output = NegotiateObjectOutput(r.http->Header("accept"));
+  if (output == OutputKind::kNotAcceptable) return ErrorResponse(NotAcceptableError());
+
+  int64_t limit = 0;
+  if (!r.query.Get("limit").empty()) {
+    limit = std::atoll(r.query.Get("limit").c_str());
+    if (limit < 0) limit = 0;
+    if (limit > kMaxListLimit) limit = kMaxListLimit;
+  }
+  const std::string& rv = r.query.Get("resourceVersion");
+  const std::string& rv_match = r.query.Get("resourceVersionMatch");
+  const std::string& continue_token = r.query.Get("continue");
+  store::RangeRequest range = store::RangeRequest::Prefix(
+      CollectionPrefix(r.resource->group, r.resource->resource,
+                       r.resource->namespaced ? r.info.namespace_name : ""));
+  if (!continue_token.empty()) {
+    if (!rv.empty() && rv != "0") {
+      return ErrorResponse(BadRequestError("specifying resource version is not allowed when using continue"));
+    }
+    range.continue_token = continue_token;
+  } else if (!rv.empty() && rv != "0") {
+    int64_t wanted = std::atoll(rv.c_str());
+    if (wanted <= 0) return ErrorResponse(BadRequestError("invalid resource version: " + rv));
+    if (rv_match == "Exact") {
+      range.revision = wanted;
+    } else if (wanted > deps_.kv->CurrentRevision()) {
+      return ErrorResponse(TimeoutError("Too large resource version: " + rv + ", current: " +
+                                            std::to_string(deps_.kv->CurrentRevision()),
+                                        1));
+    }
+  } else if (rv_match == "Exact") {
+    return ErrorResponse(BadRequestError("resourceVersionMatch: Exact requires a resourceVersion"));
+  }
+
+  std::vector<std::string> items;
+  int64_t revision = 0;
+  std::string next_token;
+  while (true) {
+    range.limit = limit > 0 ? limit - static_cast<int64_t>(items.size()) : 0;
+    Result<store::RangeResult> page = deps_.kv->Range(range);
+    if (!page.ok()) {
+      if (page.status().code() == StatusCode::kCompacted) {
+        return ErrorResponse(ExpiredError(
+            continue_token.empty()
+                ? "The resourceVersion for the provided list is too old."
+                : "The provided continue parameter is too old to display a consistent list "
+                  "result. You can start a new list without the continue parameter."));
+      }
+      if (page.status().code() == StatusCode::kInvalidArgument) {
+        return ErrorResponse(BadRequestError(page.status().message()));
+      }
+      return ErrorResponse(InternalServerError(page.status().message()));
+    }
+    revision = page->revision;
+    for (const store::KeyValue& kv : page->kvs) {
+      std::string object = WithResourceVersion(kv.value, kv.mod_revision);
+      if (!selectors->Empty()) {
+        Result<Document> doc = ParseJsonObject(object);
+        if (!doc.ok() || !selectors->Matches(*doc)) continue;
+      }
+      items.push_back(std::move(object));
+    }
+    next_token = page->continue_token;
+    if (next_token.empty() || limit == 0 || static_cast<int64_t>(items.size()) >= limit) break;
+    range.continue_token = next_token;
+  }
+
+  int64_t now = deps_.clock->NowMillis();
+  if (output == OutputKind::kTable) {
+    Document list_md(rapidjson::kObjectType);
+    SetStringMember(list_md, "resourceVersion", std::to_string(revision), list_md.GetAllocator());
+    if (!next_token.empty()) {
+      SetStringMember(list_md, "continue", next_token, list_md.GetAllocator());
+    }
+    return JsonResponse(200, TableOf(*r.resource, items, &list_md, true, r.query, now));
+  }
+  std::string body = ListKindJsonPrefix(*r.resource);
+  body += "\"resourceVersion\":\"" + std::to_string(revision) + "\"";
+  if (!next_token.empty()) body += ",\"continue\":\"" + next_token + "\"";
+  body += "},\"items\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) body.push_back(',');
+    body += items[i];
+  }
+  body += "]}";
+  return JsonResponse(200, std::move(body));
+}
+
+// Owns the WatchStream jointly with the ticker's weak reference.
+class SharedStream : public http::ResponseStream {
+ public:
+  explicit SharedStream(std::shared_ptr<WatchStream> s) : s_(std::move(s)) {}
+  void Start(std::function<void()> wake) override { s_->Start(std::move(wake)); }
+  bool Poll(std::string& out) override { return s_->Poll(out); }
+  void Cancel() override { s_->Cancel(); }
+
+ private:
+  std::shared_ptr<WatchStream> s_;
+};
+
+http::HandlerResult RestHandler::Watch(const RestRequest& r) {
+  ApiResult<Selectors> selectors = ParseSelectors(r);
+  if (!selectors.ok()) return ErrorResponse(selectors.error());
+  OutputKind output = NegotiateObjectOutput(r.http->Header("accept"));
+  if (output == OutputKind::kNotAcceptable) return ErrorResponse(NotAcceptableError());
+
+  std::string prefix = CollectionPrefix(r.resource->group, r.resource->resource,
+                                        r.resource->namespaced ? r.info.namespace_name : "");
+  const std::string& rv = r.query.Get("resourceVersion");
+  bool send_initial = rv.empty() || rv == "0";
+  if (r.query.Has("sendInitialEvents")) send_initial = r.query.GetBool("sendInitialEvents");
+  bool initial_end_bookmark = r.query.GetBool("sendInitialEvents") &&
+                              r.query.GetBool("allowWatchBookmarks");
+
+  WatchOptions options;
+  int64_t start_after = 0;
+  if (!rv.empty() && rv != "0") {
+    start_after = std::atoll(rv.c_str());
+    if (start_after <= 0) return ErrorResponse(BadRequestError("invalid resource version: " + rv));
+  }
+  if (send_initial) {
+    store::RangeRequest range = store::RangeRequest::Prefix(prefix);
+    Result<store::RangeResult> state = deps_.kv->Range(range);
+    if (!state.ok()) return ErrorResponse(InternalServerError(state.status().message()));
+    for (store::KeyValue& kv : state->kvs) {
+      options.initial_objects.emplace_back(std::move(kv.value), kv.mod_revision);
+    }
+    start_after = state->revision;
+  }
+  options.initial_events_end_bookmark = initial_end_bookmark;
+  options.initial_events_revision = start_after;
+  options.allow_bookmarks = r.query.GetBool("allowWatchBookmarks");
+  options.api_version = r.resource->GroupVersion();
+  options.kind = r.resource->kind;
+  int timeout_seconds = r.query.Has("timeoutSeconds") ? std::atoi(r.query.Get("timeoutSeconds").c_str()) : 0;
+  if (timeout_seconds <= 0) {
+    // Kubernetes spreads unbounded watches over 30-60 minutes so clients reconnect at
+    // different times.
+    timeout_seconds = 1800 + static_cast<int>(Rng()() % 1800);
+  }
+  options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  if (!selectors->Empty()) {
+    Selectors s = std::move(selectors.value());
+    options.filter = [s = std::move(s)](const Value& object) { return s.Matches(object); };
+  }
+  if (output == OutputKind::kTable) {
+    const resources::ResourceInfo* info = r.resource;
+    QueryParams q = r.query;
+    Clock* clock = deps_.clock;
+    auto first = std::make_shared<bool>(true);
+    options.transform = [info, q, clock, first](const std::string& object_json) {
+      bool headers = *first;
+      *first = false;
+      return TableOf(*info, {object_json}, nullptr, headers, q, clock->NowMillis());
+    };
+  }
+
+  Result<std::unique_ptr<store::Watcher>> watcher = deps_.kv->Watch(prefix, start_after);
+  if (!watcher.ok()) {
+    if (watcher.status().code() == StatusCode::kCompacted) {
+      // Kubernetes answers 200 and sends the 410 as the first (and only) event.
+      http::Response response = JsonResponse(200, "{\"type\":\"ERROR\",\"object\":" +
+                                                      ExpiredError("too old resource version: " + rv + " (" +
+                                                                   std::to_string(deps_.kv->CompactedRevision()) + ")")
+                                                          .ToJson() +
+                                                      "}\n");
+      return response;
+    }
+    return ErrorResponse(InternalServerError(watcher.status().message()));
+  }
+  auto stream = std::make_shared<WatchStream>(std::move(watcher).value(), std::move(options));
+  if (deps_.ticker) deps_.ticker->Add(stream);
+  http::StreamingResponse response;
+  response.status = 200;
+  response.content_type = "application/json";
+  response.stream = std::make_unique<SharedStream>(std::move(stream));
+  return response;
+}
+
+http::HandlerResult RestHandler::Update(const RestRequest& r) {
+  if (!r.info.subresource.empty() && r.info.subresource != "status") {
+    return ErrorResponse(MethodNotAllowedError("update", GR(r)));
+  }
+  Result<Document> decoded = DecodeObjectBody(*r.http, deps_.protobuf);
+  if (!decoded.ok()) {
+    if (decoded.status().code() == StatusCode::kNotFound) {
+      return ErrorResponse(UnsupportedMediaTypeError(r.http->Header("content-type")));
+    }
+    return ErrorResponse(BadRequestError(decoded.status().message()));
+  }
+  Document body = std::move(decoded).value();
+  if (auto e = CheckTypeMeta(*r.resource, body, r.resource->kind, r.resource->GroupVersion())) {
+    return ErrorResponse(*e);
+  }
+  if (auto e = CheckNamespace(r, body)) return ErrorResponse(*e);
+  std::string body_name = ObjectName(body);
+  if (body_name.empty()) {
+    SetStringMember(*MutableMember(body, "metadata"), "name", r.info.name, body.GetAllocator());
+  } else if (body_name != r.info.name) {
+    return ErrorResponse(BadRequestError("the name of the object (" + body_name +
+                                         ") does not match the name on the URL (" + r.info.name + ")"));
+  }
+  std::string precondition = ResourceVersionOf(body);
+  return WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
+    Document desired;
+    if (r.info.subresource == "status") {
+      desired.CopyFrom(current, desired.GetAllocator());
+      if (const Value* status = Member(body, "status")) {
+        SetMember(desired, "status", Value(*status, desired.GetAllocator()), desired.GetAllocator());
+      } else {
+        RemoveMember(desired, "status");
+      }
+    } else {
+      desired.CopyFrom(body, desired.GetAllocator());
+    }
+    return desired;
+  }, precondition);
+}
+
+// Reads, changes and writes one object with optimistic concurrency. `mutate` gets the
+// current object (resourceVersion set) and returns the desired one. A precondition (the
+// request's resourceVersion, or one the desired object names) must be the current version
+// (409 otherwise); without one, a concurrent write makes us read again and retry, as
+// Kubernetes' GuaranteedUpdate does.
+http::HandlerResult RestHandler::WriteUpdate(const RestRequest& r, const Mutation& mutate,
+                                             const std::string& precondition) {
+  std::string key = KeyOf(r, r.info.name);
+  bool status_only = r.info.subresource == "status";
+  for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    Result<store::KeyValue> kv = deps_.kv->Get(key);
+    if (!kv.ok()) return ErrorResponse(FromStoreStatus(kv.status(), GR(r), r.info.name));
+    std::string current_json = WithResourceVersion(kv->value, kv->mod_revision);
+    Result<Document> current = ParseJsonObject(current_json);
+    if (!current.ok()) return ErrorResponse(InternalServerError("stored object is corrupt: " + key));
+    std::string current_rv = std::to_string(kv->mod_revision);
+    if (!precondition.empty() && precondition != current_rv) {
+      return ErrorResponse(ModifiedConflictError(GR(r), r.info.name));
+    }
+    ApiResult<Document> desired = mutate(*current);
+    if (!desired.ok()) return ErrorResponse(desired.error());
+    Document& object = desired.value();
+    if (!object.IsObject()) return ErrorResponse(BadRequestError("the result is not a JSON object"));
+    std::string named_rv = ResourceVersionOf(object);
+    bool conditional = !precondition.empty() || (!named_rv.empty() && named_rv != current_rv);
+    if (!named_rv.empty() && named_rv != current_rv) {
+      return ErrorResponse(ModifiedConflictError(GR(r), r.info.name));
+    }
+    if (auto e = CheckTypeMeta(*r.resource, object, r.resource->kind, r.resource->GroupVersion())) {
+      return ErrorResponse(*e);
+    }
+    PreserveOnUpdate(r, *current, object, status_only);
+    std::vector<StatusCause> causes =
+        ValidateObjectMeta(object, NameRuleFor(r.resource->group, r.resource->resource));
+    if (!causes.empty()) {
+      return ErrorResponse(InvalidError(r.resource->group, r.resource->kind, r.info.name,
+                                        std::move(causes)));
+    }
+    int64_t now = deps_.clock->NowMillis();
+    std::string stored = EncodeForStorage(object);
+    if (stored == kv->value) return ObjectResponse(r, 200, current_json, now);  // no change
+    if (IsDryRun(r)) return ObjectResponse(r, 200, WithResourceVersion(stored, kv->mod_revision), now);
+    // The last finalizer of an object being deleted is gone: the object goes.
+    if (IsBeingDeleted(object) && !HasFinalizers(object)) {
+      Result<int64_t> deleted = deps_.kv->Delete(key, kv->mod_revision);
+      if (deleted.ok()) return ObjectResponse(r, 200, WithResourceVersion(stored, *deleted), now);
+      if (deleted.status().code() == StatusCode::kConflict && !conditional) continue;
+      return ErrorResponse(FromStoreStatus(deleted.status(), GR(r), r.info.name));
+    }
+    Result<int64_t> revision = deps_.kv->Update(key, stored, kv->mod_revision);
+    if (revision.ok()) return ObjectResponse(r, 200, WithResourceVersion(stored, *revision), now);
+    if (revision.status().code() == StatusCode::kConflict && !conditional) continue;
+    return ErrorResponse(FromStoreStatus(revision.status(), GR(r), r.info.name));
+  }
+  return ErrorResponse(ConflictError(GR(r), r.info.name, "too many concurrent writes; try again"));
+}
+
+http::HandlerResult RestHandler::Patch(const RestRequest& r) {
+  if (!r.info.subresource.empty() && r.info.subresource != "status") {
+    return ErrorResponse(MethodNotAllowedError("patch", GR(r)));
+  }
+  std::string type = MediaTypeOf(r.http->Header("content-type"));
+  const std::string& body = r.http->body;
+  bool status_only = r.info.subresource == "status";
+  const patch::StrategicSchema* schema =
+      deps_.strategic_schema
+          ? deps_.strategic_schema(r.resource->group, r.resource->version, r.resource->kind)
+          : nullptr;
+
+  if (type == "application/apply-patch+yaml") {
+    // Server-side apply, simplified: the applied configuration is merged into the live
+    // object with strategic-merge semantics, or created when there is none. Field
+    // ownership (managedFields, conflicts) is not tracked yet.
+    Result<Document> applied = YamlToJson(body);
+    if (!applied.ok() || !applied->IsObject()) {
+      return ErrorResponse(BadRequestError(applied.ok() ? "the applied configuration is not an object"
+                                                        : applied.status().message()));
+    }
+    if (r.query.Get("fieldManager").empty()) {
+      return ErrorResponse(BadRequestError(
+          "PATCH, application/apply-patch+yaml requires fieldManager to be set"));
+    }
+    Result<store::KeyValue> existing = deps_.kv->Get(KeyOf(r, r.info.name));
+    if (!existing.ok() && existing.status().code() == StatusCode::kNotFound && !status_only) {
+      Document object = std::move(applied).value();
+      std::string name = ObjectName(object);
+      if (!name.empty() && name != r.info.name) {
+        return ErrorResponse(BadRequestError("the name of the object (" + name +
+                                             ") does not match the name on the URL (" + r.info.name + ")"));
+      }
+      SetStringMember(EnsureObjectMember(object, "metadata", object.GetAllocator()), "name",
+                      r.info.name, object.GetAllocator());
+      return CreateObject(r, std::move(object));
+    }
+    std::string applied_json = ToJson(*applied);
+    return WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
+      Document d;
+      d.CopyFrom(current, d.GetAllocator());
+      Status s = patch::ApplyStrategicMergePatch(d, applied_json, schema);
+      if (!s.ok()) return BadRequestError(s.message());
+      return d;
+    }, "");
+  }
+
+  enum class Kind { kJson, kMerge, kStrategic } kind;
+  if (type == "application/json-patch+json") {
+    kind = Kind::kJson;
+  } else if (type == "application/merge-patch+json") {
+    kind = Kind::kMerge;
+  } else if (type == "application/strategic-merge-patch+json") {
+    kind = Kind::kStrategic;
+  } else {
+    ApiError e = UnsupportedMediaTypeError(type);
+    e.message = "the server does not support the patch type " + type +
+                "; supported: application/json-patch+json, application/merge-patch+json, "
+                "application/strategic-merge-patch+json, application/apply-patch+yaml";
+    return ErrorResponse(e);
+  }
+  return WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
+    Document patched;
+    patched.CopyFrom(current, patched.GetAllocator());
+    // The stored resourceVersion is not part of what a patch may compare against, unless
+    // the patch sets it (then it is a precondition).
+    RemoveMember(*MutableMember(patched, "metadata"), "resourceVersion");
+    Status s;
+    switch (kind) {
+      case Kind::kJson:
+        s = patch::ApplyJsonPatch(patched, body);
+        break;
+      case Kind::kMerge:
+        s = patch::ApplyMergePatch(patched, body);
+        break;
+      case Kind::kStrategic:
+        s = patch::ApplyStrategicMergePatch(patched, body, schema);
+        break;
+    }
+    if (!s.ok()) {
+      return BadRequestError(s.message());
+    }
+    if (!status_only) return patched;
+    Document desired;
+    desired.CopyFrom(current, desired.GetAllocator());
+    RemoveMember(*MutableMember(desired, "metadata"), "resourceVersion");
+    if (const Value* status = Member(patched, "status")) {
+      SetMember(desired, "status", Value(*status, desired.GetAllocator()), desired.GetAllocator());
+    } else {
+      RemoveMember(desired, "status");
+    }
+    return desired;
+  }, "");
+}
+
+namespace {
+
+// DeleteOptions from the body (JSON, may be empty) with query parameters filled in.
+ApiResult<Document> ParseDeleteOptions(const RestRequest& r) {
+  Document options(rapidjson::kObjectType);
+  if (!r.http->body.empty()) {
+    Result<Document> parsed = ParseJsonObject(r.http->body);
+    if (!parsed.ok()) return BadRequestError("invalid DeleteOptions: " + parsed.status().message());
+    options = std::move(parsed).value();
+  }
+  auto& a = options.GetAllocator();
+  if (r.query.Has("gracePeriodSeconds")) {
+    SetMember(options, "gracePeriodSeconds",
+              Value(static_cast<int64_t>(std::atoll(r.query.Get("gracePeriodSeconds").c_str()))), a);
+  }
+  if (r.query.Has("propagationPolicy")) {
+    SetStringMember(options, "propagationPolicy", r.query.Get("propagationPolicy"), a);
+  }
+  if (const Value* policy = Member(options, "propagationPolicy"); policy && policy->IsString()) {
+    std::string_view p(policy->GetString(), policy->GetStringLength());
+    if (p != "Orphan" && p != "Background" && p != "Foreground") {
+      return InvalidError("meta.k8s.io", "DeleteOptions", "",
+                          {NotSupportedCause("propagationPolicy", p, {"Foreground", "Background", "Orphan"})});
+    }
+  }
+  return options;
+}
+
+std::string SuccessStatus(const RestRequest& r, const std::string& name, std::string_view uid) {
+  std::string out = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"details\":{\"name\":";
+  out += ToJson(Value(rapidjson::StringRef(name.data(), name.size())));
+  if (!r.resource->group.empty()) out += ",\"group\":\"" + r.resource->group + "\"";
+  out += ",\"kind\":\"" + r.resource->resource + "\",\"uid\":\"" + std::string(uid) + "\"}}";
+  return out;
+}
+
+}  // namespace
+
+http::HandlerResult RestHandler::Delete(const RestRequest& r) {
+  ApiResult<Document> options = ParseDeleteOptions(r);
+  if (!options.ok()) return ErrorResponse(options.error());
+  if (r.resource->group.empty() && r.resource->resource == "namespaces") {
+    return DeleteNamespace(r, r.info.name);
+  }
+  return DeleteOne(r, r.info.name, *options, true);
+}
+
+http::HandlerResult RestHandler::DeleteOne(const RestRequest& r, const std::string& name,
+                                           const Value& options, bool respond) {
+  std::string key = KeyOf(r, name);
+  const Value* preconditions = Member(options, "preconditions");
+  const Value* grace_value = Member(options, "gracePeriodSeconds");
+  bool dry_run = IsDryRun(r);
+  if (const Value* d = Member(options, "dryRun"); d && d->IsArray() && !d->Empty()) dry_run = true;
+  for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    Result<store::KeyValue> kv = deps_.kv->Get(key);
+    if (!kv.ok()) return ErrorResponse(FromStoreStatus(kv.status(), GR(r), name));
+    std::string current_json = WithResourceVersion(kv->value, kv->mod_revision);
+    Result<Document> current = ParseJsonObject(current_json);
+    if (!current.ok()) return ErrorResponse(InternalServerError("stored object is corrupt: " + key));
+    const Value& md = *Member(*current, "metadata");
+    std::string uid(StringMember(md, "uid"));
+    if (preconditions && preconditions->IsObject()) {
+      std::string_view want_uid = StringMember(*preconditions, "uid");
+      std::string_view want_rv = StringMember(*preconditions, "resourceVersion");
+      if (!want_uid.empty() && want_uid != uid) {
+        return ErrorResponse(ConflictError(GR(r), name,
+                                           "Precondition failed: UID in precondition: " + std::string(want_uid) +
+                                               ", UID in object meta: " + uid));
+      }
+      if (!want_rv.empty() && want_rv != std::to_string(kv->mod_revision)) {
+        return ErrorResponse(ConflictError(GR(r), name,
+                                           "Precondition failed: ResourceVersion in precondition: " +
+                                               std::string(want_rv) + ", ResourceVersion in object meta: " +
+                                               std::to_string(kv->mod_revision)));
+      }
+    }
+    int64_t now = deps_.clock->NowMillis();
+
+    // Pods on a node are deleted gracefully: the node stops them, then deletes with grace 0.
+    int64_t grace = 0;
+    bool is_pod = r.resource->group.empty() && r.resource->resource == "pods";
+    if (is_pod) {
+      const Value* spec = Member(*current, "spec");
+      const Value* status = Member(*current, "status");
+      bool on_node = spec && !StringMember(*spec, "nodeName").empty();
+      std::string_view phase = status ? StringMember(*status, "phase") : std::string_view();
+      grace = 30;
+      if (const Value* t = spec ? Member(*spec, "terminationGracePeriodSeconds") : nullptr; t && t->IsInt64()) {
+        grace = t->GetInt64();
+      }
+      if (grace_value && grace_value->IsInt64()) grace = grace_value->GetInt64();
+      if (!on_node || phase == "Succeeded" || phase == "Failed") grace = 0;
+    }
+    bool held = HasFinalizers(*current) || grace > 0;
+    if (held) {
+      if (IsBeingDeleted(*current) && grace == 0) {
+        return respond ? ObjectResponse(r, 200, current_json, now) : http::HandlerResult(http::Response{});
+      }
+      Document marked;
+      marked.CopyFrom(*current, marked.GetAllocator());
+      Value& mmd = *MutableMember(marked, "metadata");
+      if (!IsBeingDeleted(marked)) {
+        SetStringMember(mmd, "deletionTimestamp", Rfc3339(now + grace * 1000), marked.GetAllocator());
+        SetMember(mmd, "deletionGracePeriodSeconds", Value(grace), marked.GetAllocator());
+      } else if (!HasFinalizers(marked)) {
+        held = false;  // a second, shorter delete of a terminating pod: go now
+      }
+      if (held) {
+        std::string stored = EncodeForStorage(marked);
+        if (dry_run) return ObjectResponse(r, 200, WithResourceVersion(stored, kv->mod_revision), now);
+        Result<int64_t> rev = deps_.kv->Update(key, stored, kv->mod_revision);
+        if (!rev.ok() && rev.status().code() == StatusCode::kConflict) continue;
+        if (!rev.ok()) return ErrorResponse(FromStoreStatus(rev.status(), GR(r), name));
+        if (!respond) return http::Response{};
+        return ObjectResponse(r, 200, WithResourceVersion(stored, *rev), now);
+      }
+    }
+    if (dry_run) return ObjectResponse(r, 200, current_json, now);
+    Result<int64_t> rev = deps_.kv->Delete(key, kv->mod_revision);
+    if (!rev.ok() && rev.status().code() == StatusCode::kConflict) continue;
+    if (!rev.ok()) return ErrorResponse(FromStoreStatus(rev.status(), GR(r), name));
+    if (!respond) return http::Response{};
+    if (is_pod) return ObjectResponse(r, 200, WithResourceVersion(kv->value, *rev), now);
+    return JsonResponse(200, SuccessStatus(r, name, uid));
+  }
+  return ErrorResponse(ConflictError(GR(r), name, "too many concurrent writes; try again"));
+}
+
+http::HandlerResult RestHandler::DeleteNamespace(const RestRequest& r, const std::string& name) {
+  // Mark it Terminating first, so nothing new is created in it meanwhile.
+  http::HandlerResult marked = WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
+    Document d;
+    d.CopyFrom(current, d.GetAllocator());
+    RemoveMember(*MutableMember(d, "metadata"), "resourceVersion");
+    if (!IsBeingDeleted(d)) {
+      SetStringMember(*MutableMember(d, "metadata"), "deletionTimestamp",
+                      Rfc3339(deps_.clock->NowMillis()), d.GetAllocator());
+    }
+    SetStringMember(EnsureObjectMember(d, "status", d.GetAllocator()), "phase", "Terminating",
+                    d.GetAllocator());
+    return d;
+  }, "");
+  auto* marked_response = std::get_if<http::Response>(&marked);
+  if (!marked_response || marked_response->status != 200 || IsDryRun(r)) return marked;
+
+  // Everything in it: keys /registry/<group>/<resource>/<namespace>/<name>.
+  // TODO(issue 4): the namespace controller takes this over, honouring finalizers and
+  // graceful pod deletion; for now contents are removed directly.
+  Result<store::RangeResult> all = deps_.kv->Range(store::RangeRequest::Prefix("/registry/"));
+  if (!all.ok()) return ErrorResponse(InternalServerError(all.status().message()));
+  for (const store::KeyValue& kv : all->kvs) {
+    std::string_view key = kv.key;
+    size_t slashes = 0;
+    for (char c : key) slashes += c == '/';
+    if (slashes != 5) continue;
+    size_t third = key.find('/', key.find('/', key.find('/', 1) + 1) + 1);
+    size_t fourth = key.find('/', third + 1);
+    if (key.substr(third + 1, fourth - third - 1) != name) continue;
+    (void)deps_.kv->Delete(kv.key, 0);  // gone already is fine
+  }
+  // Then the namespace itself: its "kubernetes" finalizer is done.
+  Result<store::KeyValue> ns = deps_.kv->Get(KeyOf(r, name));
+  if (!ns.ok()) return marked;
+  Result<Document> doc = ParseJsonObject(WithResourceVersion(ns->value, ns->mod_revision));
+  if (doc.ok() && HasFinalizers(*doc)) return marked;  // someone else's finalizer holds it
+  (void)deps_.kv->Delete(KeyOf(r, name), 0);
+  return marked;
+}
+
+http::HandlerResult RestHandler::DeleteCollection(const RestRequest& r) {
+  ApiResult<Document> options = ParseDeleteOptions(r);
+  if (!options.ok()) return ErrorResponse(options.error());
+  ApiResult<Selectors> selectors = ParseSelectors(r);
+  if (!selectors.ok()) return ErrorResponse(selectors.error());
+  Result<store::RangeResult> all = deps_.kv->Range(store::RangeRequest::Prefix(CollectionPrefix(
+      r.resource->group, r.resource->resource, r.resource->namespaced ? r.info.namespace_name : "")));
+  if (!all.ok()) return ErrorResponse(InternalServerError(all.status().message()));
+  for (const store::KeyValue& kv : all->kvs) {
+    Result<Document> doc = ParseJsonObject(kv.value);
+    if (!doc.ok() || !selectors->Matches(*doc)) continue;
+    RestRequest one = r;
+    const Value* md = Member(*doc, "metadata");
+    if (r.resource->namespaced && md) one.info.namespace_name = std::string(StringMember(*md, "namespace"));
+    http::HandlerResult result = DeleteOne(one, ObjectName(*doc), *options, false);
+    if (auto* response = std::get_if<http::Response>(&result);
+        response && response->status >= 400 && response->status != 404) {
+      return result;
+    }
+  }
+  return JsonResponse(200, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\"}");
+}
+
+http::HandlerResult RestHandler::Binding(const RestRequest& r) {
+  Result<Document> body = DecodeObjectBody(*r.http, deps_.protobuf);
+  if (!body.ok()) return ErrorResponse(BadRequestError(body.status().message()));
+  const Value* target = Member(*body, "target");
+  std::string node = target ? std::string(StringMember(*target, "name")) : std::string();
+  if (node.empty()) {
+    return ErrorResponse(InvalidError("", "Binding", r.info.name, {RequiredCause("target.name")}));
+  }
+  RestRequest pod = r;
+  pod.info.subresource.clear();
+  http::HandlerResult result = WriteUpdate(pod, [&](const Value& current) -> ApiResult<Document> {
+    const Value* spec = Member(current, "spec");
+    std::string_view assigned = spec ? StringMember(*spec, "nodeName") : std::string_view();
+    if (!assigned.empty()) {
+      return ConflictError(GR(r), r.info.name,
+                           "pod " + r.info.name + " is already assigned to node \"" + std::string(assigned) + "\"");
+    }
+    if (IsBeingDeleted(current)) {
+      return ConflictError(GR(r), r.info.name, "pod " + r.info.name + " is being deleted, cannot be assigned to a host");
+    }
+    Document d;
+    d.CopyFrom(current, d.GetAllocator());
+    auto& a = d.GetAllocator();
+    RemoveMember(*MutableMember(d, "metadata"), "resourceVersion");
+    SetStringMember(EnsureObjectMember(d, "spec", a), "nodeName", node, a);
+    // PodScheduled=True, as the binding registry sets it.
+    Value& status = EnsureObjectMember(d, "status", a);
+    Value conditions(rapidjson::kArrayType);
+    if (const Value* old = Member(status, "conditions"); old && old->IsArray()) {
+      for (const Value& c : old->GetArray()) {
+        if (StringMember(c, "type") != "PodScheduled") conditions.PushBack(Value(c, a), a);
+      }
+    }
+    Value scheduled(rapidjson::kObjectType);
+    SetStringMember(scheduled, "type", "PodScheduled", a);
+    SetStringMember(scheduled, "status", "True", a);
+    SetStringMember(scheduled, "lastTransitionTime", Rfc3339(deps_.clock->NowMillis()), a);
+    conditions.PushBack(scheduled, a);
+    SetMember(status, "conditions", std::move(conditions), a);
+    return d;
+  }, "");
+  // The status subresource rule would drop the status change; bindings write it directly.
+  auto* response = std::get_if<http::Response>(&result);
+  if (response && response->status == 200) {
+    return JsonResponse(201, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"code\":201}");
+  }
+  return result;
+}
+
+namespace {
+
+// The autoscaling/v1 Scale view of an object with spec.replicas.
+Document ScaleOf(const Value& object) {
+  Document scale(rapidjson::kObjectType);
+  auto& a = scale.GetAllocator();
+  SetStringMember(scale, "kind", "Scale", a);
+  SetStringMember(scale, "apiVersion", "autoscaling/v1", a);
+  Value md(rapidjson::kObjectType);
+  if (const Value* old = Member(object, "metadata")) {
+    for (const char* f : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+      if (const Value* v = Member(*old, f)) SetMember(md, f, Value(*v, a), a);
+    }
+  }
+  SetMember(scale, "metadata", std::move(md), a);
+  const Value* spec = Member(object, "spec");
+  const Value* replicas = spec ? Member(*spec, "replicas") : nullptr;
+  Value scale_spec(rapidjson::kObjectType);
+  SetMember(scale_spec, "replicas", Value(replicas && replicas->IsInt() ? replicas->GetInt() : 1), a);
+  SetMember(scale, "spec", std::move(scale_spec), a);
+  Value status(rapidjson::kObjectType);
+  const Value* obj_status = Member(object, "status");
+  const Value* current = obj_status ? Member(*obj_status, "replicas") : nullptr;
+  SetMember(status, "replicas", Value(current && current->IsInt() ? current->GetInt() : 0), a);
+  if (const Value* selector = spec ? Member(*spec, "selector") : nullptr) {
+    // ReplicationControllers carry a plain map; the others a LabelSelector.
+    Result<selection::LabelSelector> parsed =
+        selector->IsObject() && !Member(*selector, "matchLabels") && !Member(*selector, "matchExpressions")
+            ? selection::LabelSelector::FromJson([&] {
+                Document wrapped(rapidjson::kObjectType);
+                SetMember(wrapped, "matchLabels", Value(*selector, wrapped.GetAllocator()), wrapped.GetAllocator());
+                return wrapped;
+              }())
+            : selection::LabelSelector::FromJson(*selector);
+    if (parsed.ok()) SetStringMember(status, "selector", parsed->ToString(), a);
+  }
+  SetMember(scale, "status", std::move(status), a);
+  return scale;
+}
+
+}  // namespace
+
+http::HandlerResult RestHandler::Scale(const RestRequest& r) {
+  const std::string& verb = r.info.verb;
+  RestRequest whole = r;
+  whole.info.subresource.clear();
+  auto as_scale = [&](http::HandlerResult result) -> http::HandlerResult {
+    auto* response = std::get_if<http::Response>(&result);
+    if (!response || response->status != 200) return result;
+    Result<Document> object = ParseJsonObject(response->body);
+    if (!object.ok()) return result;
+    response->body = ToJson(ScaleOf(*object));
+    return result;
+  };
+  if (verb == "get") {
+    Result<store::KeyValue> kv = deps_.kv->Get(KeyOf(r, r.info.name));
+    if (!kv.ok()) return ErrorResponse(FromStoreStatus(kv.status(), GR(r), r.info.name));
+    Result<Document> object = ParseJsonObject(WithResourceVersion(kv->value, kv->mod_revision));
+    if (!object.ok()) return ErrorResponse(InternalServerError("stored object is corrupt"));
+    return JsonResponse(200, ToJson(ScaleOf(*object)));
+  }
+  if (verb != "update" && verb != "patch") return ErrorResponse(MethodNotAllowedError(verb, GR(r)));
+  std::string type = MediaTypeOf(r.http->Header("content-type"));
+  std::string precondition;
+  std::optional<Document> body;
+  if (verb == "update") {
+    Result<Document> decoded = DecodeObjectBody(*r.http, deps_.protobuf);
+    if (!decoded.ok()) return ErrorResponse(BadRequestError(decoded.status().message()));
+    precondition = ResourceVersionOf(*decoded);
+    body = std::move(decoded).value();
+  }
+  return as_scale(WriteUpdate(whole, [&](const Value& current) -> ApiResult<Document> {
+    Document scale = ScaleOf(current);
+    if (verb == "update") {
+      scale.CopyFrom(*body, scale.GetAllocator());
+    } else {
+      Status s;
+      if (type == "application/json-patch+json") {
+        s = patch::ApplyJsonPatch(scale, r.http->body);
+      } else if (type == "application/merge-patch+json" || type == "application/strategic-merge-patch+json") {
+        s = patch::ApplyMergePatch(scale, r.http->body);
+      } else {
+        return UnsupportedMediaTypeError(type);
+      }
+      if (!s.ok()) return BadRequestError(s.message());
+    }
+    const Value* spec = Member(scale, "spec");
+    const Value* replicas = spec ? Member(*spec, "replicas") : nullptr;
+    if (!replicas || !replicas->IsInt() || replicas->GetInt() < 0) {
+      return InvalidError("autoscaling", "Scale", r.info.name,
+                          {InvalidCause("spec.replicas", replicas ? ToJson(*replicas) : "", "must be greater than or equal to 0")});
+    }
+    Document d;
+    d.CopyFrom(current, d.GetAllocator());
+    RemoveMember(*MutableMember(d, "metadata"), "resourceVersion");
+    SetMember(EnsureObjectMember(d, "spec", d.GetAllocator()), "replicas", Value(replicas->GetInt()), d.GetAllocator());
+    return d;
+  }, precondition));
+}
+
+}  // namespace kite::apiserver

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Drives a real `kite server --disable-agent` with the real kubectl (the machine's
+# dispatcher picks kubectl 1.32 from the server's /version): discovery, create (JSON and
+# protobuf bodies), apply twice, get in every output form, label, annotate, the three patch
+# types, delete, watch, auth can-i, and the errors users see.
+#
+# Usage: tests/server/apiserver/kubectl_test.sh path/to/kite
+set -uo pipefail
+
+KITE=${1:?usage: $0 path/to/kite}
+KITE=$(cd "$(dirname "$KITE")" && pwd)/$(basename "$KITE")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-kubectl-test-XXXXXX")
+SERVER_PID=""
+PASSED=0
+FAILED=0
+
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+export KUBECONFIG="$TMP/kubeconfig"
+PORT=$(free_port)
+
+# k NAME ARGS...: runs kubectl; stdout in $OUT, stderr in $ERR, exit status in $RC.
+k() {
+  local name=$1
+  shift
+  RC=0
+  kubectl "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+  OUT=$(<"$TMP/out")
+  ERR=$(<"$TMP/err")
+  NAME=$name
+}
+# ok: the last kubectl succeeded.
+ok() { if [[ $RC -eq 0 ]]; then pass "$NAME"; else fail "$NAME: exit $RC: $ERR"; fi; }
+# has TEXT [WHERE]: the last kubectl's stdout (or WHERE) contains TEXT.
+has() {
+  local where=${2:-$OUT}
+  if [[ "$where" == *"$1"* ]]; then pass "$NAME: has \"$1\""; else fail "$NAME: want \"$1\" in: $where (stderr: $ERR)"; fi
+}
+hasnt() {
+  if [[ "$OUT" != *"$1"* ]]; then pass "$NAME: lacks \"$1\""; else fail "$NAME: did not want \"$1\" in: $OUT"; fi
+}
+failed_with() {
+  if [[ $RC -ne 0 && "$ERR" == *"$1"* ]]; then pass "$NAME: fails with \"$1\""; else
+    fail "$NAME: want failure with \"$1\"; exit $RC, stdout: $OUT, stderr: $ERR"
+  fi
+}
+
+"$KITE" server --disable-agent --data-dir "$TMP/data" --bind-address 127.0.0.1 \
+  --https-listen-port "$PORT" --write-kubeconfig "$KUBECONFIG" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+deadline=$((SECONDS + 30))
+until [[ -s "$KUBECONFIG" ]] && kubectl get --raw /readyz >/dev/null 2>&1; do
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server died: $(<"$TMP/server.log")"; exit 1; fi
+  if ((SECONDS > deadline)); then echo "server not ready: $(<"$TMP/server.log")"; exit 1; fi
+  sleep 0.1
+done
+pass "server ready"
+
+MODE=$(stat -c %a "$KUBECONFIG")
+[[ "$MODE" == 600 ]] && pass "kubeconfig mode 600" || fail "kubeconfig mode $MODE"
+
+# --- identity, version, discovery ------------------------------------------------------------
+k "version" version -o json; ok; has '"minor": "32"'; has '"gitVersion": "v1.32'
+k "anonymous is refused" get --raw /api/v1/namespaces --token "" --client-certificate /dev/null --client-key /dev/null \
+  --kubeconfig /dev/null --server "https://127.0.0.1:$PORT" --insecure-skip-tls-verify
+failed_with "Unauthorized"
+k "readyz verbose" get --raw '/readyz?verbose'; ok; has "readyz check passed"
+k "api-resources" api-resources; ok; has "configmaps"; has "deployments"; has "cm "; has "deploy"
+k "api-resources --namespaced=false" api-resources --namespaced=false -o name; ok; has "namespaces"; hasnt "configmaps"
+k "builtin namespaces" get namespaces; ok; has "default"; has "kube-system"; has "kube-node-lease"; has "Active"
+
+# --- create (kubectl sends protobuf here) ---------------------------------------------------
+k "create namespace" create namespace demo; ok; has "namespace/demo created"
+k "create configmap" create configmap settings -n demo --from-literal=color=blue --from-literal=size=9; ok
+has "configmap/settings created"
+k "get configmap jsonpath" get configmap settings -n demo -o jsonpath='{.data.color}'; ok; has "blue"
+k "create secret" create secret generic creds -n demo --from-literal=password=s3cr3t; ok
+k "secret data is base64" get secret creds -n demo -o jsonpath='{.data.password}'; ok; has "czNjcjN0"
+k "create deployment" create deployment web -n demo --image=nginx:1.27 --replicas=2; ok
+k "deployment replicas" get deploy web -n demo -o jsonpath='{.spec.replicas}'; ok; has "2"
+k "create job" create job once -n demo --image=busybox -- /bin/true; ok
+k "duplicate create" create configmap settings -n demo --from-literal=a=b
+failed_with 'configmaps "settings" already exists'
+k "create in a missing namespace" create configmap x -n nowhere --from-literal=a=b
+failed_with 'namespaces "nowhere" not found'
+k "invalid name" create configmap Bad_Name -n demo --from-literal=a=b
+failed_with "Invalid value"
+
+# --- get in its forms -------------------------------------------------------------------------
+k "get table" get configmaps -n demo; ok; has "NAME"; has "DATA"; has "settings"
+k "get -o wide deployments" get deployments -n demo -o wide; ok; has "READY"; has "UP-TO-DATE"; has "nginx:1.27"
+k "get -o yaml" get configmap settings -n demo -o yaml; ok; has "resourceVersion:"; has "uid:"; has "color: blue"
+k "get -o json" get namespace demo -o json; ok; has '"phase": "Active"'
+k "custom columns" get configmaps -n demo -o custom-columns=N:.metadata.name,C:.data.color; ok; has "settings"; has "blue"
+k "get missing" get configmap nope -n demo; failed_with 'configmaps "nope" not found'
+k "get all namespaces" get configmaps -A; ok; has "demo"
+k "describe" describe configmap settings -n demo; ok; has "color"
+
+# --- apply ------------------------------------------------------------------------------------
+cat >"$TMP/app.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+  namespace: demo
+  labels:
+    app: shop
+data:
+  mode: production
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+  namespace: demo
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: shop
+  template:
+    metadata:
+      labels:
+        app: shop
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.26
+        ports:
+        - containerPort: 80
+YAML
+k "apply" apply -f "$TMP/app.yaml"; ok; has "configmap/app-config created"; has "deployment.apps/shop created"
+k "apply again" apply -f "$TMP/app.yaml"; ok; has "configmap/app-config unchanged"; has "deployment.apps/shop unchanged"
+sed -i 's/nginx:1.26/nginx:1.27/; s/mode: production/mode: staging/' "$TMP/app.yaml"
+k "apply a change" apply -f "$TMP/app.yaml"; ok; has "configmap/app-config configured"; has "deployment.apps/shop configured"
+k "applied image" get deploy shop -n demo -o jsonpath='{.spec.template.spec.containers[0].image}'; ok; has "nginx:1.27"
+k "generation counts spec changes" get deploy shop -n demo -o jsonpath='{.metadata.generation}'; ok; has "2"
+
+# --- label, annotate, patch, scale ---------------------------------------------------------------
+k "label" label configmap settings -n demo tier=gold; ok; has "labeled"
+k "label selector" get configmaps -n demo -l tier=gold -o name; ok; has "configmap/settings"; hasnt "app-config"
+k "label selector notin" get configmaps -n demo -l 'tier notin (gold)' -o name; ok; hasnt "configmap/settings"
+k "annotate" annotate configmap settings -n demo note=hello; ok
+k "annotation" get configmap settings -n demo -o jsonpath='{.metadata.annotations.note}'; ok; has "hello"
+k "merge patch" patch configmap settings -n demo --type merge -p '{"data":{"color":"red"}}'; ok; has "patched"
+k "json patch" patch configmap settings -n demo --type json -p '[{"op":"add","path":"/data/shape","value":"round"}]'; ok
+k "patched data" get configmap settings -n demo -o jsonpath='{.data.color},{.data.shape}'; ok; has "red,round"
+k "strategic patch" patch deployment shop -n demo -p '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox"}]}}}}'; ok
+k "strategic patch merged by name" get deploy shop -n demo -o jsonpath='{.spec.template.spec.containers[*].name}'; ok; has "app sidecar"
+k "bad json patch" patch configmap settings -n demo --type json -p '[{"op":"bogus","path":"/x"}]'; failed_with "Error from server"
+k "scale" scale deployment shop -n demo --replicas=3; ok
+k "scaled" get deploy shop -n demo -o jsonpath='{.spec.replicas}'; ok; has "3"
+
+# --- watch, wait ------------------------------------------------------------------------------
+kubectl get configmaps -n demo -w --output-watch-events >"$TMP/watch.out" 2>&1 &
+WATCH_PID=$!
+deadline=$((SECONDS + 20))
+until grep -q "settings" "$TMP/watch.out"; do ((SECONDS > deadline)) && break; sleep 0.1; done
+kubectl create configmap watched -n demo --from-literal=a=b >/dev/null 2>&1
+until grep -q "watched" "$TMP/watch.out"; do ((SECONDS > deadline)) && break; sleep 0.1; done
+kill "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null
+NAME="get -w"; has "ADDED" "$(<"$TMP/watch.out")"; has "watched" "$(<"$TMP/watch.out")"
+k "wait --for=delete" delete configmap watched -n demo --wait=false; ok
+k "wait for deletion" wait --for=delete configmap/watched -n demo --timeout=10s; ok
+
+# --- auth ---------------------------------------------------------------------------------------
+k "auth can-i" auth can-i create deployments -n demo; ok; has "yes"
+
+# --- delete -------------------------------------------------------------------------------------
+k "delete configmap" delete configmap settings -n demo; ok; has 'configmap "settings" deleted'
+k "deleted" get configmap settings -n demo; failed_with "not found"
+k "delete by label" delete configmaps -n demo -l app=shop; ok; has "app-config"
+k "delete namespace" delete namespace demo; ok; has 'namespace "demo" deleted'
+k "namespace gone" get namespace demo; failed_with "not found"
+
+echo "$PASSED passed, $FAILED failed"
+[[ "$FAILED" -eq 0 ]]
