@@ -31,6 +31,8 @@ test: build build-asan
 
 bench: build
 	$(BUILD_DIR)/bench/store_bench
+	$(BUILD_DIR)/bench/api_bench
+	bench/idle_rss.sh $(BUILD_DIR)/kite
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)
