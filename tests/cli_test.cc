@@ -310,6 +310,50 @@ TEST_CASE("bad values are rejected with the flag and the value named", "[cli]") 
   }
 }
 
+TEST_CASE("--datastore-history-revisions sizes the store's history", "[cli]") {
+  SECTION("the default is 10000") {
+    Result<ServerConfig> config = ParseServer({});
+    REQUIRE(config.ok());
+    CHECK(config->datastore_history_revisions == 10000);
+    CHECK(Contains(FormatCommandHelp(ServerCommandSpec(RootHost())), "(default: 10000)"));
+  }
+  SECTION("both forms, and the minimum itself") {
+    for (const Args& args : {Args{"--datastore-history-revisions", "200"},
+                             Args{"--datastore-history-revisions=200"}}) {
+      Result<ServerConfig> config = ParseServer(args);
+      REQUIRE(config.ok());
+      CHECK(config->datastore_history_revisions == 200);
+    }
+    Result<ServerConfig> config = ParseServer({"--datastore-history-revisions", "100"});
+    REQUIRE(config.ok());
+    CHECK(config->datastore_history_revisions == 100);
+  }
+  SECTION("the config file sets it and the command line wins") {
+    std::map<std::string, std::string> files = {
+        {"/etc/kite/config.yaml", "datastore-history-revisions: 5000\n"}};
+    Result<ServerConfig> from_file = ParseServer({}, RootHost(), files);
+    REQUIRE(from_file.ok());
+    CHECK(from_file->datastore_history_revisions == 5000);
+    Result<ServerConfig> from_flag =
+        ParseServer({"--datastore-history-revisions=300"}, RootHost(), files);
+    REQUIRE(from_flag.ok());
+    CHECK(from_flag->datastore_history_revisions == 300);
+  }
+  SECTION("below 100, or not an integer, is rejected naming the flag and the value") {
+    for (const char* value : {"99", "0", "abc", "1e4", "10000000000"}) {
+      INFO(value);
+      std::string message = ErrorOf(ParseServer({"--datastore-history-revisions", value}));
+      CHECK(Contains(message, "--datastore-history-revisions"));
+      CHECK(Contains(message, std::string("\"") + value + "\""));
+    }
+    CHECK(Contains(ErrorOf(ParseServer({"--datastore-history-revisions", "50"})), "100.."));
+    std::string from_file = ErrorOf(ParseServer(
+        {}, RootHost(), {{"/etc/kite/config.yaml", "datastore-history-revisions: 10\n"}}));
+    CHECK(Contains(from_file, "datastore-history-revisions"));
+    CHECK(Contains(from_file, "/etc/kite/config.yaml"));
+  }
+}
+
 TEST_CASE("the host name must make a valid node name unless --node-name is given", "[cli]") {
   HostFacts facts = RootHost();
   facts.hostname = "my_host";

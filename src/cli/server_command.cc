@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -75,7 +76,13 @@ int RunServer(const std::vector<std::string>& args) {
     return ExitCode::kFailure;
   }
 
-  Result<std::unique_ptr<store::KvStore>> opened = store::OpenStore(config->datastore_endpoint);
+  store::StoreOptions store_options;
+  store_options.history_window_revisions = config->datastore_history_revisions;
+  // Compact in steps no larger than the window, so a small window means what it says.
+  store_options.compaction_batch_revisions =
+      std::min<int64_t>(store_options.compaction_batch_revisions, config->datastore_history_revisions);
+  Result<std::unique_ptr<store::KvStore>> opened =
+      store::OpenStore(config->datastore_endpoint, store_options);
   if (!opened.ok()) {
     std::cerr << "kite: cannot open the store at " << config->datastore_endpoint << ": "
               << opened.status().message() << "\n";

@@ -60,6 +60,13 @@ CommandSpec ServerCommandSpec(const HostFacts& facts) {
        .value_name = "URL",
        .help = "where the cluster state is kept (sqlite:///PATH or memory://)",
        .default_help = "sqlite://<data-dir>/server/db/state.db"},
+      {.name = "datastore-history-revisions",
+       .kind = FlagKind::kInt,
+       .value_name = "N",
+       .help = "revisions of history kept for watches; older ones are compacted",
+       .default_value = std::to_string(kDefaultDatastoreHistoryRevisions),
+       .min_value = kMinDatastoreHistoryRevisions,
+       .max_value = kMaxDatastoreHistoryRevisions},
       {.name = "cluster-cidr",
        .kind = FlagKind::kCidr,
        .value_name = "CIDR",
@@ -126,6 +133,7 @@ Result<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
   server.datastore_endpoint = values->Has("datastore-endpoint")
                                   ? values->String("datastore-endpoint")
                                   : DefaultDatastoreEndpoint(server.data_dir);
+  server.datastore_history_revisions = values->Int("datastore-history-revisions");
   server.cluster_cidr = values->String("cluster-cidr");
   server.service_cidr = values->String("service-cidr");
   if (config) server.config_file = config_path;

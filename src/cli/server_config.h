@@ -11,6 +11,13 @@
 
 namespace kite::cli {
 
+// --datastore-history-revisions: the store keeps this many revisions of history for watches
+// and past reads (store::StoreOptions::history_window_revisions). Below the minimum, a
+// watch that reconnects after a short pause would too often find its revision compacted.
+inline constexpr int64_t kDefaultDatastoreHistoryRevisions = 10'000;
+inline constexpr int64_t kMinDatastoreHistoryRevisions = 100;
+inline constexpr int64_t kMaxDatastoreHistoryRevisions = 1'000'000'000;
+
 // Everything `kite server` needs to know to run, fully resolved: every default applied,
 // every path absolute. Later components take it (or the fields they need) as is.
 struct ServerConfig {
@@ -25,6 +32,9 @@ struct ServerConfig {
   std::string token;
   std::string node_name;
   std::string datastore_endpoint;
+  // Revisions of history the store keeps; older ones are compacted, and watches or
+  // exact-revision reads from before them get 410 Expired.
+  int64_t datastore_history_revisions = kDefaultDatastoreHistoryRevisions;
   std::string cluster_cidr;
   std::string service_cidr;
   // The config file that was read; empty if none was.

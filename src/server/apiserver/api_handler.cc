@@ -1,7 +1,10 @@
 #include "src/server/apiserver/api_handler.h"
 
 #include "src/server/apiserver/json_util.h"
+#include "src/server/auth/policy_rule.h"
+#include "src/server/auth/rbac_authorizer.h"
 #include "src/server/resources/discovery.h"
+#include "src/server/schema/schema_registry.h"
 
 namespace kite::apiserver {
 namespace {
@@ -30,12 +33,38 @@ int StatusOf(const http::HandlerResult& result) {
   return std::get<http::StreamingResponse>(result).status;
 }
 
+auth::Attributes AttributesFor(const UserInfo& user, const RequestInfo& info) {
+  auth::Attributes a;
+  a.user = user.name;
+  a.groups = user.groups;
+  a.verb = info.verb;
+  a.resource_request = info.is_resource_request;
+  a.api_group = info.group;
+  a.resource = info.resource;
+  a.subresource = info.subresource;
+  a.namespace_name = info.namespace_name;
+  a.name = info.name;
+  a.path = info.path;
+  return a;
+}
+
+std::vector<std::string> StringList(const rapidjson::Value* v) {
+  std::vector<std::string> out;
+  if (!v || !v->IsArray()) return out;
+  for (const auto& item : v->GetArray()) {
+    if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+  }
+  return out;
+}
+
+
 }  // namespace
 
 ApiHandler::ApiHandler(ApiHandlerOptions options, RestDependencies deps)
     : options_(std::move(options)),
       table_(resources::BuiltinResources()),
       protobuf_(deps.protobuf),
+      openapi_(openapi::OpenApiService::Build(schema::SchemaRegistry::Builtin(), table_)),
       rest_(std::move(deps)) {}
 
 std::optional<UserInfo> ApiHandler::Authenticate(const http::Request& request) const {
@@ -60,7 +89,20 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
   RequestInfo info = ParseRequestInfo(request.method, request.path, query);
   std::optional<UserInfo> user = Authenticate(request);
   http::HandlerResult result;
-  if (!user && !IsPublicPath(request.path)) {
+  std::optional<auth::Decision> denied;
+  if (user && options_.authorizer) {
+    auth::Attributes attributes = AttributesFor(*user, info);
+    auth::Decision decision = options_.authorizer->Authorize(attributes);
+    if (!decision.allowed) {
+      ApiError e = ForbiddenError({info.group, info.resource}, info.name, "");
+      e.message = auth::ForbiddenMessage(attributes, decision);
+      result = ErrorResponse(e);
+      denied = decision;
+    }
+  }
+  if (denied) {
+    // answered above
+  } else if (!user && !IsPublicPath(request.path)) {
     result = ErrorResponse(UnauthorizedError());
   } else if (!info.is_resource_request) {
     if (request.path == "/version") {
@@ -71,6 +113,9 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
       result = Health(request, query);
     } else if (request.path == "/metrics") {
       result = Metrics();
+    } else if (request.method == "GET" && (request.path.starts_with("/openapi/v2") ||
+                                           request.path.starts_with("/openapi/v3"))) {
+      result = OpenApi(request);
     } else if (request.path.starts_with("/api")) {
       result = Discovery(request, info);
     } else {
@@ -176,6 +221,23 @@ http::Response ApiHandler::Metrics() {
   return r;
 }
 
+http::Response ApiHandler::OpenApi(const http::Request& request) {
+  std::optional<openapi::OpenApiResponse> answer = openapi_->Serve(
+      {request.path, request.query, request.Header("accept"), request.Header("if-none-match")});
+  if (!answer) {
+    return JsonResponse(404,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+        "\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\","
+        "\"details\":{},\"code\":404}");
+  }
+  http::Response r;
+  r.status = answer->status;
+  r.content_type = std::move(answer->content_type);
+  r.headers = std::move(answer->headers);
+  r.body = std::move(answer->body);
+  return r;
+}
+
 void ApiHandler::Count(const std::string& verb, const std::string& resource, int code) {
   std::string labels = "code=\"" + std::to_string(code) + "\",resource=\"" + resource +
                        "\",verb=\"" + verb + "\"";
@@ -189,19 +251,71 @@ http::HandlerResult ApiHandler::SelfSubjectReview(const http::Request& request,
   if (!body.ok()) return ErrorResponse(BadRequestError(body.status().message()));
   rapidjson::Document& review = *body;
   auto& a = review.GetAllocator();
-  if (StringMember(review, "apiVersion").empty()) SetStringMember(review, "apiVersion", "authorization.k8s.io/v1", a);
-  rapidjson::Value& status = EnsureObjectMember(review, "status", a);
-  if (info.resource == "selfsubjectrulesreviews") {
-    // Everything is allowed until RBAC exists: one rule that says so.
-    rapidjson::Document rules;
-    rules.Parse("{\"resourceRules\":[{\"verbs\":[\"*\"],\"apiGroups\":[\"*\"],\"resources\":[\"*\"]}],"
-                "\"nonResourceRules\":[{\"verbs\":[\"*\"],\"nonResourceURLs\":[\"*\"]}],\"incomplete\":false}");
-    review["status"].CopyFrom(rules, a);
-  } else {
-    SetMember(status, "allowed", rapidjson::Value(true), a);
-    SetStringMember(status, "reason", "every authenticated user is allowed (RBAC is not enabled)", a);
+  SetStringMember(review, "apiVersion", "authorization.k8s.io/v1", a);
+  const rapidjson::Value* spec = Member(review, "spec");
+  if (!spec || !spec->IsObject()) {
+    return ErrorResponse(InvalidError("authorization.k8s.io", "SelfSubjectAccessReview", "",
+                                      {RequiredCause("spec")}));
   }
-  (void)user;
+  // Whose access: the caller's own for the Self* reviews; the named subject otherwise.
+  UserInfo subject = user;
+  if (info.resource == "subjectaccessreviews" || info.resource == "localsubjectaccessreviews") {
+    subject.name = std::string(StringMember(*spec, "user"));
+    subject.groups = StringList(Member(*spec, "groups"));
+  }
+
+  if (info.resource == "selfsubjectrulesreviews") {
+    std::string ns(StringMember(*spec, "namespace"));
+    std::string status = "{";
+    if (!options_.authorizer) {
+      status += "\"resourceRules\":[{\"verbs\":[\"*\"],\"apiGroups\":[\"*\"],\"resources\":[\"*\"]}],"
+                "\"nonResourceRules\":[{\"verbs\":[\"*\"],\"nonResourceURLs\":[\"*\"]}],\"incomplete\":false}";
+    } else {
+      auto* rbac = dynamic_cast<auth::RbacAuthorizer*>(options_.authorizer);
+      auth::RulesReview rules = rbac ? rbac->RulesFor(subject.name, subject.groups, ns) : auth::RulesReview{};
+      status += "\"resourceRules\":[";
+      for (size_t i = 0; i < rules.resource_rules.size(); ++i) {
+        if (i) status += ",";
+        auth::AppendPolicyRuleJson(status, rules.resource_rules[i]);
+      }
+      status += "],\"nonResourceRules\":[";
+      for (size_t i = 0; i < rules.non_resource_rules.size(); ++i) {
+        if (i) status += ",";
+        auth::AppendPolicyRuleJson(status, rules.non_resource_rules[i]);
+      }
+      status += "],\"incomplete\":false}";
+    }
+    Result<rapidjson::Document> parsed = ParseJsonObject(status);
+    if (parsed.ok()) SetMember(review, "status", rapidjson::Value(*parsed, a), a);
+    return JsonResponse(201, ToJson(review));
+  }
+
+  auth::Attributes attributes;
+  attributes.user = subject.name;
+  attributes.groups = subject.groups;
+  if (const rapidjson::Value* ra = Member(*spec, "resourceAttributes"); ra && ra->IsObject()) {
+    attributes.resource_request = true;
+    attributes.verb = std::string(StringMember(*ra, "verb"));
+    attributes.api_group = std::string(StringMember(*ra, "group"));
+    attributes.resource = std::string(StringMember(*ra, "resource"));
+    attributes.subresource = std::string(StringMember(*ra, "subresource"));
+    attributes.namespace_name = std::string(StringMember(*ra, "namespace"));
+    attributes.name = std::string(StringMember(*ra, "name"));
+    if (info.resource == "localsubjectaccessreviews") attributes.namespace_name = info.namespace_name;
+  } else if (const rapidjson::Value* na = Member(*spec, "nonResourceAttributes"); na && na->IsObject()) {
+    attributes.resource_request = false;
+    attributes.verb = std::string(StringMember(*na, "verb"));
+    attributes.path = std::string(StringMember(*na, "path"));
+  } else {
+    return ErrorResponse(InvalidError("authorization.k8s.io", "SelfSubjectAccessReview", "",
+                                      {RequiredCause("spec.resourceAttributes",
+                                                     "exactly one of nonResourceAttributes or resourceAttributes must be specified")}));
+  }
+  auth::Decision decision = options_.authorizer ? options_.authorizer->Authorize(attributes)
+                                                : auth::Decision{true, "no authorizer"};
+  rapidjson::Value& status = EnsureObjectMember(review, "status", a);
+  SetMember(status, "allowed", rapidjson::Value(decision.allowed), a);
+  if (!decision.reason.empty()) SetStringMember(status, "reason", decision.reason, a);
   return JsonResponse(201, ToJson(review));
 }
 

@@ -6,7 +6,8 @@
 // groups = O), or a bearer token equal to the cluster join token. Anonymous requests reach
 // only /version and the health endpoints (as Kubernetes' system:public-info-viewer role
 // allows); everything else answers 401.
-// Authorization: every authenticated user may do everything. RBAC is not built yet.
+// Authorization: the Authorizer given (RBAC in `kite server`); a denial is 403 Forbidden with
+// Kubernetes' message. SelfSubjectAccessReview and SelfSubjectRulesReview ask it too.
 // Concurrency: Handle is called concurrently from worker threads.
 #pragma once
 
@@ -17,7 +18,9 @@
 
 #include "src/base/mutex.h"
 #include "src/server/apiserver/rest_handler.h"
+#include "src/server/auth/authorizer.h"
 #include "src/server/http/http_types.h"
+#include "src/server/openapi/openapi_service.h"
 #include "src/server/resources/resource_table.h"
 
 namespace kite::apiserver {
@@ -25,6 +28,8 @@ namespace kite::apiserver {
 struct ApiHandlerOptions {
   std::string join_token;      // bearer token accepted as a cluster member; "" = none
   std::string server_address;  // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
+  // Decides every authenticated request; null allows everything (unit tests).
+  auth::Authorizer* authorizer = nullptr;
 };
 
 class ApiHandler : public http::Handler {
@@ -38,6 +43,7 @@ class ApiHandler : public http::Handler {
   http::HandlerResult Discovery(const http::Request& request, const RequestInfo& info);
   http::Response Health(const http::Request& request, const QueryParams& query);
   http::Response Metrics();
+  http::Response OpenApi(const http::Request& request);
   http::HandlerResult SelfSubjectReview(const http::Request& request, const RequestInfo& info,
                                         const UserInfo& user);
   void Count(const std::string& verb, const std::string& resource, int code);
@@ -45,6 +51,8 @@ class ApiHandler : public http::Handler {
   const ApiHandlerOptions options_;
   const resources::ResourceTable table_;
   const ProtobufDecoder protobuf_;
+  // /openapi/v2 and /openapi/v3 documents, built once from table_ and the schema registry.
+  const std::unique_ptr<const openapi::OpenApiService> openapi_;
   RestHandler rest_;
 
   Mutex metrics_mu_;

@@ -5,6 +5,8 @@
 #include "src/server/apiserver/api_handler.h"
 #include "src/server/apiserver/json_util.h"
 #include "src/server/apiserver/object_codec.h"
+#include "src/server/auth/bootstrap_policy.h"
+#include "src/server/auth/rbac_authorizer.h"
 #include "src/server/http/https_server.h"
 #include "src/server/pki/cluster_pki.h"
 #include "src/server/pki/kubeconfig.h"
@@ -16,6 +18,7 @@ namespace kite::apiserver {
 
 struct ApiServer::Parts {
   std::unique_ptr<WatchTicker> ticker;
+  std::unique_ptr<auth::RbacAuthorizer> authorizer;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::HttpsServer> https;
 };
@@ -66,6 +69,7 @@ void ApiServer::Stop() {
   if (parts_->https) parts_->https->Stop();
   parts_->https.reset();
   parts_->handler.reset();
+  parts_->authorizer.reset();  // its watch thread reads the store: gone before the store
   parts_->ticker.reset();
 }
 
@@ -84,8 +88,12 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   if (!pki.ok()) return pki.status();
 
   KITE_RETURN_IF_ERROR(EnsureBuiltinNamespaces(kv, clock));
+  KITE_RETURN_IF_ERROR(auth::EnsureBootstrapPolicy(kv, clock));
 
   auto parts = std::make_unique<Parts>();
+  Result<std::unique_ptr<auth::RbacAuthorizer>> authorizer = auth::RbacAuthorizer::Start(kv);
+  if (!authorizer.ok()) return authorizer.status();
+  parts->authorizer = std::move(authorizer).value();
   parts->ticker = std::make_unique<WatchTicker>();
   RestDependencies deps;
   deps.kv = kv;
@@ -102,6 +110,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   };
   ApiHandlerOptions handler_options;
   handler_options.join_token = options.join_token;
+  handler_options.authorizer = parts->authorizer.get();
   handler_options.server_address =
       (options.bind_address == "0.0.0.0" || options.bind_address == "::" ? std::string("127.0.0.1")
                                                                          : options.bind_address) +

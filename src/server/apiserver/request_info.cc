@@ -75,8 +75,13 @@ const std::string& QueryParams::Get(std::string_view name) const {
 }
 
 bool QueryParams::GetBool(std::string_view name) const {
-  const std::string& v = Get(name);
-  return v == "true" || v == "1";
+  // As Kubernetes converts query booleans: present means true unless "0" or "false" in any
+  // case (clients send "true", "1", "True", or an empty value).
+  auto it = values_.find(name);
+  if (it == values_.end()) return false;
+  std::string v;
+  for (char c : it->second) v.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return v != "0" && v != "false";
 }
 
 RequestInfo ParseRequestInfo(std::string_view method, std::string_view path,

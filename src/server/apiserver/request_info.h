@@ -18,7 +18,7 @@ class QueryParams {
   bool Has(std::string_view name) const { return values_.count(std::string(name)) > 0; }
   // The value, or "" when absent.
   const std::string& Get(std::string_view name) const;
-  // "true"/"1" are true, anything else (or absence) false.
+  // Present and not "0"/"false" (any case) is true; absent is false.
   bool GetBool(std::string_view name) const;
 
  private:

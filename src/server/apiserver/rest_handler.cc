@@ -6,12 +6,14 @@
 #include <ctime>
 #include <random>
 
+#include "src/server/apiserver/field_validation.h"
 #include "src/server/apiserver/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/apiserver/object_meta_validation.h"
 #include "src/server/patch/json_patch.h"
 #include "src/server/patch/merge_patch.h"
 #include "src/server/patch/strategic_merge_patch.h"
+#include "src/server/schema/schema_registry.h"
 #include "src/server/selection/field_selector.h"
 #include "src/server/selection/label_selector.h"
 #include "src/server/tables/table_printer.h"
@@ -314,6 +316,48 @@ http::HandlerResult ObjectResponse(const RestRequest& r, int status, std::string
   return JsonResponse(status, std::move(object_json));
 }
 
+// Prunes fields the kind's schema does not declare. fieldValidation=Strict makes them an
+// error; Warn (the default) reports each as a warning; Ignore drops them silently.
+std::optional<ApiError> ValidateFields(const RestRequest& r, Document& object,
+                                       std::vector<std::string>& warnings) {
+  const std::string& mode = r.query.Get("fieldValidation");
+  if (!mode.empty() && mode != "Ignore" && mode != "Warn" && mode != "Strict") {
+    return BadRequestError("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\"");
+  }
+  const schema::MessageSchema* message = schema::SchemaRegistry::Builtin().FindKind(
+      r.resource->group, r.resource->version, r.resource->kind);
+  if (!message) return std::nullopt;
+  std::vector<std::string> unknown = PruneUnknownFields(object, *message);
+  if (unknown.empty() || mode == "Ignore") return std::nullopt;
+  if (mode == "Strict") {
+    std::string list;
+    for (const std::string& path : unknown) {
+      list += (list.empty() ? "" : ", ") + std::string("unknown field \"") + path + "\"";
+    }
+    return BadRequestError(r.resource->kind + " in version \"" + r.resource->version +
+                           "\" cannot be handled as a " + r.resource->kind +
+                           ": strict decoding error: " + list);
+  }
+  for (const std::string& path : unknown) warnings.push_back("unknown field \"" + path + "\"");
+  return std::nullopt;
+}
+
+// Adds `Warning: 299 - "..."` headers, which kubectl prints as "Warning: ...".
+http::HandlerResult WithWarnings(http::HandlerResult result, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return result;
+  auto* response = std::get_if<http::Response>(&result);
+  if (!response) return result;
+  for (const std::string& w : warnings) {
+    std::string quoted;
+    for (char c : w) {
+      if (c == '"' || c == '\\') quoted.push_back('\\');
+      quoted.push_back(c);
+    }
+    response->headers.emplace_back("Warning", "299 - \"" + quoted + "\"");
+  }
+  return result;
+}
+
 }  // namespace
 
 http::Response JsonResponse(int status, std::string body) {
@@ -374,6 +418,12 @@ http::HandlerResult RestHandler::CreateObject(const RestRequest& r, Document obj
   if (auto e = CheckTypeMeta(*r.resource, object, r.resource->kind, r.resource->GroupVersion())) {
     return ErrorResponse(*e);
   }
+  std::vector<std::string> warnings;
+  if (auto e = ValidateFields(r, object, warnings)) return ErrorResponse(*e);
+  return WithWarnings(CreateValidated(r, std::move(object)), warnings);
+}
+
+http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document object) {
   if (auto e = CheckNamespace(r, object)) return ErrorResponse(*e);
   std::vector<StatusCause> causes =
       ValidateObjectMeta(object, NameRuleFor(r.resource->group, r.resource->resource));
@@ -645,6 +695,13 @@ http::HandlerResult RestHandler::Update(const RestRequest& r) {
 // Kubernetes' GuaranteedUpdate does.
 http::HandlerResult RestHandler::WriteUpdate(const RestRequest& r, const Mutation& mutate,
                                              const std::string& precondition) {
+  std::vector<std::string> warnings;
+  return WithWarnings(WriteUpdateOnce(r, mutate, precondition, warnings), warnings);
+}
+
+http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mutation& mutate,
+                                                 const std::string& precondition,
+                                                 std::vector<std::string>& warnings) {
   std::string key = KeyOf(r, r.info.name);
   bool status_only = r.info.subresource == "status";
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
@@ -669,6 +726,8 @@ http::HandlerResult RestHandler::WriteUpdate(const RestRequest& r, const Mutatio
     if (auto e = CheckTypeMeta(*r.resource, object, r.resource->kind, r.resource->GroupVersion())) {
       return ErrorResponse(*e);
     }
+    warnings.clear();
+    if (auto e = ValidateFields(r, object, warnings)) return ErrorResponse(*e);
     PreserveOnUpdate(r, *current, object, status_only);
     std::vector<StatusCause> causes =
         ValidateObjectMeta(object, NameRuleFor(r.resource->group, r.resource->resource));

@@ -77,6 +77,10 @@ class RestHandler {
   using Mutation = std::function<ApiResult<rapidjson::Document>(const rapidjson::Value& current)>;
   http::HandlerResult WriteUpdate(const RestRequest& r, const Mutation& mutate,
                                   const std::string& precondition);
+  http::HandlerResult WriteUpdateOnce(const RestRequest& r, const Mutation& mutate,
+                                      const std::string& precondition,
+                                      std::vector<std::string>& warnings);
+  http::HandlerResult CreateValidated(const RestRequest& r, rapidjson::Document object);
   // Deletes the object now, or marks it for deletion when finalizers or a grace period
   // hold it back.
   http::HandlerResult DeleteOne(const RestRequest& r, const std::string& name,

@@ -146,7 +146,10 @@ bool WatchStream::Poll(std::string& out) {
       } else if (now_matches) {
         AppendEvent(out, was_matching ? "MODIFIED" : "ADDED", object);
       } else if (was_matching) {
-        AppendEvent(out, "DELETED", object);
+        // Left the selection: Kubernetes reports the last state that matched, at this
+        // change's resource version.
+        AppendEvent(out, "DELETED",
+                    event->prev ? WithResourceVersion(event->prev->value, event->revision()) : object);
       }
     }
   }

@@ -2,8 +2,11 @@
 // negotiation, the stored-object codec and Kubernetes error objects.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "src/server/apiserver/api_error.h"
 #include "src/server/apiserver/content_types.h"
+#include "src/server/apiserver/field_validation.h"
 #include "src/server/apiserver/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/apiserver/object_meta_validation.h"
@@ -65,6 +68,12 @@ TEST_CASE("query strings are percent-decoded, first value wins") {
   CHECK(q.Get("limit") == "5");
   CHECK(q.GetBool("watch"));
   CHECK_FALSE(q.GetBool("missing"));
+  QueryParams b = QueryParams::Parse("a=True&b=FALSE&c=&d=0&e=yes");
+  CHECK(b.GetBool("a"));
+  CHECK_FALSE(b.GetBool("b"));
+  CHECK(b.GetBool("c"));
+  CHECK_FALSE(b.GetBool("d"));
+  CHECK(b.GetBool("e"));
   CHECK_FALSE(q.Has("bad"));  // malformed escape: dropped, not crashed on
   std::string out;
   CHECK_FALSE(PercentDecode("%4", false, out));
@@ -144,6 +153,25 @@ TEST_CASE("names are validated with each resource's rule") {
   REQUIRE(obj.ok());
   std::vector<StatusCause> causes = ValidateObjectMeta(*obj, NameRule::kDns1123Subdomain);
   CHECK(causes.size() == 3);  // no name, a bad key, a bad value
+}
+
+TEST_CASE("unknown fields are found against the schema and pruned") {
+  const schema::MessageSchema* deployment = schema::SchemaRegistry::Builtin().FindKind("apps", "v1", "Deployment");
+  REQUIRE(deployment != nullptr);
+  Result<rapidjson::Document> obj = ParseJsonObject(R"({"apiVersion":"apps/v1","kind":"Deployment",
+    "metadata":{"name":"d","bogus":1},"spec":{"replicas":1,"template":{"spec":{"containers":[
+    {"name":"a","image":"x","imagePullPolcy":"Always","ports":[{"containerPort":80,"nope":true}]}]}}},
+    "extra":{}})");
+  REQUIRE(obj.ok());
+  std::vector<std::string> unknown = PruneUnknownFields(*obj, *deployment);
+  std::sort(unknown.begin(), unknown.end());
+  CHECK(unknown == std::vector<std::string>{"extra", "metadata.bogus",
+                                            "spec.template.spec.containers[0].imagePullPolcy",
+                                            "spec.template.spec.containers[0].ports[0].nope"});
+  std::string json = ToJson(*obj);
+  CHECK(json.find("bogus") == std::string::npos);
+  CHECK(json.find("\"containerPort\":80") != std::string::npos);
+  CHECK(PruneUnknownFields(*obj, *deployment).empty());  // nothing left to prune
 }
 
 }  // namespace

@@ -75,9 +75,11 @@ MODE=$(stat -c %a "$KUBECONFIG")
 
 # --- identity, version, discovery ------------------------------------------------------------
 k "version" version -o json; ok; has '"minor": "32"'; has '"gitVersion": "v1.32'
-k "anonymous is refused" get --raw /api/v1/namespaces --token "" --client-certificate /dev/null --client-key /dev/null \
-  --kubeconfig /dev/null --server "https://127.0.0.1:$PORT" --insecure-skip-tls-verify
-failed_with "Unauthorized"
+NAME="anonymous is refused"
+ANON=$(curl -sk -w ' %{http_code}' "https://127.0.0.1:$PORT/api/v1/namespaces")
+has '"reason":"Unauthorized"' "$ANON"; has ' 401' "$ANON"
+NAME="anonymous may read /version"
+has '"minor":"32"' "$(curl -sk "https://127.0.0.1:$PORT/version")"
 k "readyz verbose" get --raw '/readyz?verbose'; ok; has "readyz check passed"
 k "api-resources" api-resources; ok; has "configmaps"; has "deployments"; has "cm "; has "deploy"
 k "api-resources --namespaced=false" api-resources --namespaced=false -o name; ok; has "namespaces"; hasnt "configmaps"
@@ -150,6 +152,20 @@ k "apply a change" apply -f "$TMP/app.yaml"; ok; has "configmap/app-config confi
 k "applied image" get deploy shop -n demo -o jsonpath='{.spec.template.spec.containers[0].image}'; ok; has "nginx:1.27"
 k "generation counts spec changes" get deploy shop -n demo -o jsonpath='{.metadata.generation}'; ok; has "2"
 
+cat >"$TMP/unknown.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: typo
+  namespace: demo
+datta:
+  a: b
+YAML
+k "strict field validation" apply -f "$TMP/unknown.yaml" --validate=strict; failed_with 'unknown field "datta"'
+k "nothing stored on a strict failure" get configmap typo -n demo; failed_with "not found"
+k "unknown fields dropped with --validate=false" apply -f "$TMP/unknown.yaml" --validate=false; ok
+k "dropped field" get configmap typo -n demo -o jsonpath='{.datta}{.metadata.name}'; ok; has "typo"; hasnt '"a"'
+
 # --- label, annotate, patch, scale ---------------------------------------------------------------
 k "label" label configmap settings -n demo tier=gold; ok; has "labeled"
 k "label selector" get configmaps -n demo -l tier=gold -o name; ok; has "configmap/settings"; hasnt "app-config"
@@ -160,7 +176,7 @@ k "merge patch" patch configmap settings -n demo --type merge -p '{"data":{"colo
 k "json patch" patch configmap settings -n demo --type json -p '[{"op":"add","path":"/data/shape","value":"round"}]'; ok
 k "patched data" get configmap settings -n demo -o jsonpath='{.data.color},{.data.shape}'; ok; has "red,round"
 k "strategic patch" patch deployment shop -n demo -p '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox"}]}}}}'; ok
-k "strategic patch merged by name" get deploy shop -n demo -o jsonpath='{.spec.template.spec.containers[*].name}'; ok; has "app sidecar"
+k "strategic patch merged by name" get deploy shop -n demo -o jsonpath='{.spec.template.spec.containers[*].name}'; ok; has "sidecar"; has "app"
 k "bad json patch" patch configmap settings -n demo --type json -p '[{"op":"bogus","path":"/x"}]'; failed_with "Error from server"
 k "scale" scale deployment shop -n demo --replicas=3; ok
 k "scaled" get deploy shop -n demo -o jsonpath='{.spec.replicas}'; ok; has "3"
@@ -179,6 +195,23 @@ k "wait for deletion" wait --for=delete configmap/watched -n demo --timeout=10s;
 
 # --- auth ---------------------------------------------------------------------------------------
 k "auth can-i" auth can-i create deployments -n demo; ok; has "yes"
+k "auth can-i --list" auth can-i --list -n demo; ok; has "*.*"
+
+# RBAC: the join token's user may not read configmaps until a RoleBinding lets it.
+TOKEN=$(cat "$TMP/data/server/token")
+as_token() { curl -sk -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT$1"; }
+NAME="rbac denies"
+has 'configmaps is forbidden: User \"kite:join-token\" cannot list resource \"configmaps\"' "$(as_token /api/v1/namespaces/demo/configmaps)"
+k "rolebinding" create rolebinding token-view -n demo --clusterrole=view --user=kite:join-token; ok
+deadline=$((SECONDS + 10))
+until [[ "$(as_token /api/v1/namespaces/demo/configmaps)" == *'"kind":"ConfigMapList"'* ]]; do
+  ((SECONDS > deadline)) && break
+  sleep 0.1
+done
+NAME="rbac allows after the binding"; has '"kind":"ConfigMapList"' "$(as_token /api/v1/namespaces/demo/configmaps)"
+NAME="the binding is namespaced"; has "forbidden" "$(as_token /api/v1/namespaces/default/configmaps)"
+NAME="view cannot write"
+has "forbidden" "$(curl -sk -X DELETE -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT/api/v1/namespaces/demo/configmaps/settings")"
 
 # --- delete -------------------------------------------------------------------------------------
 k "delete configmap" delete configmap settings -n demo; ok; has 'configmap "settings" deleted'

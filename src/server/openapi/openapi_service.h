@@ -1,0 +1,81 @@
+// OpenApiService: answers GET /openapi/v2 and GET /openapi/v3[/...] from documents built
+// once, when the service is built, and kept as bytes.
+//
+// Operation:
+//   /openapi/v3                 the discovery root; each group version's serverRelativeURL
+//                               carries ?hash=<HASH>, HASH being the SHA-256 (hex, upper
+//                               case) of that document's bytes, so it changes whenever the
+//                               document does.
+//   /openapi/v3/api/v1,         the group version's document, for any ?hash= (or none).
+//   /openapi/v3/apis/<g>/<v>    With the current hash it is cacheable for a year
+//                               ("public, max-age=31536000, immutable"), as kube-apiserver
+//                               marks it; without it, or with a stale one, clients must
+//                               revalidate ("no-cache, private"). 404 for a group version
+//                               that is not served.
+//   /openapi/v2                 the Swagger 2.0 document, JSON only.
+// Every answer carries an ETag (the quoted hash); a matching If-None-Match gets 304.
+// Content negotiation: JSON is served when Accept is empty or admits application/json;
+// an Accept that names only other types (the protobuf forms client-go asks for) gets 406,
+// which kubectl treats as "no OpenAPI v2 here" and falls back to its compiled-in types.
+//
+// Concurrency: immutable after Build(); Serve may run concurrently from any number of
+// threads. Limitations: the documents describe the table given to Build(); when the served
+// resources change (CustomResourceDefinitions) build a new service and swap it in.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "src/server/resources/resource_table.h"
+#include "src/server/schema/schema_registry.h"
+
+namespace kite::openapi {
+
+struct OpenApiRequest {
+  std::string_view path;           // "/openapi/v3/apis/apps/v1", without the query
+  std::string_view query;          // raw query string ("hash=ABC"), may be empty
+  std::string_view accept;         // the Accept header, may be empty
+  std::string_view if_none_match;  // the If-None-Match header, may be empty
+};
+
+struct OpenApiResponse {
+  int status = 200;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // ETag, Cache-Control, Vary
+  std::string body;
+};
+
+class OpenApiService {
+ public:
+  // Builds every document. The registry and table are only read during the call.
+  static std::unique_ptr<OpenApiService> Build(const schema::SchemaRegistry& registry,
+                                               const resources::ResourceTable& table);
+
+  // The answer for a GET of `request.path`, or nullopt when the path is not /openapi/v2 or
+  // under /openapi/v3 (the caller answers those itself).
+  std::optional<OpenApiResponse> Serve(const OpenApiRequest& request) const;
+
+ private:
+  struct Document {
+    std::string body;
+    std::string hash;
+  };
+
+  OpenApiService() = default;
+  OpenApiResponse Answer(const Document& doc, const OpenApiRequest& request,
+                         bool immutable) const;
+
+  Document v2_;
+  Document v3_root_;
+  std::map<std::string, Document, std::less<>> v3_;  // by path key: "api/v1", "apis/apps/v1"
+};
+
+// SHA-256 of `bytes` as 64 upper-case hex digits.
+std::string ContentHash(std::string_view bytes);
+
+}  // namespace kite::openapi

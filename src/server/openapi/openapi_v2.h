@@ -1,0 +1,25 @@
+// The Swagger 2.0 document kube-apiserver serves at GET /openapi/v2: every path of every
+// served group version (api_paths.h) and the definitions they refer to (definitions.h),
+// with "$ref" written directly in properties, as Kubernetes writes v2.
+//
+// Only the JSON form is built. kubectl 1.32 asks for v2 only in protobuf
+// (application/com.github.proto-openapi.spec.v2@v1.0+protobuf), and only when the v3
+// documents do not answer its question (client-side apply/diff of a kind without a v3
+// schema, field validation support for a group version without a v3 document); when the
+// protobuf request fails it falls back to its compiled-in types. See openapi_service.h.
+//
+// Thread-safety: pure function of its arguments.
+#pragma once
+
+#include <string>
+
+#include "src/server/resources/resource_table.h"
+#include "src/server/schema/schema_registry.h"
+
+namespace kite::openapi {
+
+// The whole Swagger 2.0 document, as compact JSON.
+std::string BuildV2Document(const schema::SchemaRegistry& registry,
+                            const resources::ResourceTable& table);
+
+}  // namespace kite::openapi
