@@ -148,6 +148,9 @@ YAML
 k "apply" apply -f "$TMP/app.yaml"; ok; has "configmap/app-config created"; has "deployment.apps/shop created"
 k "apply again" apply -f "$TMP/app.yaml"; ok; has "configmap/app-config unchanged"; has "deployment.apps/shop unchanged"
 sed -i 's/nginx:1.26/nginx:1.27/; s/mode: production/mode: staging/' "$TMP/app.yaml"
+k "diff shows the change" diff -f "$TMP/app.yaml"
+if [[ $RC -eq 1 ]]; then pass "diff exits 1 on a difference"; else fail "diff exit $RC: $ERR"; fi
+has "image: nginx:1.27"
 k "apply a change" apply -f "$TMP/app.yaml"; ok; has "configmap/app-config configured"; has "deployment.apps/shop configured"
 k "applied image" get deploy shop -n demo -o jsonpath='{.spec.template.spec.containers[0].image}'; ok; has "nginx:1.27"
 k "generation counts spec changes" get deploy shop -n demo -o jsonpath='{.metadata.generation}'; ok; has "2"
@@ -165,6 +168,20 @@ k "strict field validation" apply -f "$TMP/unknown.yaml" --validate=strict; fail
 k "nothing stored on a strict failure" get configmap typo -n demo; failed_with "not found"
 k "unknown fields dropped with --validate=false" apply -f "$TMP/unknown.yaml" --validate=false; ok
 k "dropped field" get configmap typo -n demo -o jsonpath='{.datta}{.metadata.name}'; ok; has "typo"; hasnt '"a"'
+
+cat >"$TMP/ssa.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ssa
+  namespace: demo
+data:
+  owner: server-side
+YAML
+k "apply --server-side" apply --server-side -f "$TMP/ssa.yaml"; ok; has "configmap/ssa serverside-applied"
+sed -i 's/owner: server-side/owner: changed/' "$TMP/ssa.yaml"
+k "apply --server-side again" apply --server-side -f "$TMP/ssa.yaml"; ok
+k "server-side applied value" get configmap ssa -n demo -o jsonpath='{.data.owner}'; ok; has "changed"
 
 # --- label, annotate, patch, scale ---------------------------------------------------------------
 k "label" label configmap settings -n demo tier=gold; ok; has "labeled"
