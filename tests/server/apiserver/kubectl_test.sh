@@ -237,5 +237,15 @@ k "delete by label" delete configmaps -n demo -l app=shop; ok; has "app-config"
 k "delete namespace" delete namespace demo; ok; has 'namespace "demo" deleted'
 k "namespace gone" get namespace demo; failed_with "not found"
 
+# --- shutdown: SIGTERM, exit 0 (under ASan this also fails on leaks and memory errors) ----
+kill -TERM "$SERVER_PID"
+STATUS=0
+wait "$SERVER_PID" || STATUS=$?
+SERVER_PID=""
+if [[ $STATUS -eq 0 ]]; then pass "server exits 0 on SIGTERM"; else
+  fail "server exit status $STATUS; its log ends with:"
+  tail -40 "$TMP/server.log"
+fi
+
 echo "$PASSED passed, $FAILED failed"
 [[ "$FAILED" -eq 0 ]]
