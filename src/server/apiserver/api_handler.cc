@@ -64,7 +64,6 @@ ApiHandler::ApiHandler(ApiHandlerOptions options, RestDependencies deps)
     : options_(std::move(options)),
       table_(resources::BuiltinResources()),
       protobuf_(deps.protobuf),
-      openapi_(openapi::OpenApiService::Build(schema::SchemaRegistry::Builtin(), table_)),
       rest_(std::move(deps)) {}
 
 std::optional<UserInfo> ApiHandler::Authenticate(const http::Request& request) const {
@@ -157,6 +156,13 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
   return result;
 }
 
+const openapi::OpenApiService& ApiHandler::OpenApiDocuments() {
+  std::call_once(openapi_once_, [this] {
+    openapi_ = openapi::OpenApiService::Build(schema::SchemaRegistry::Builtin(), table_);
+  });
+  return *openapi_;
+}
+
 http::HandlerResult ApiHandler::Discovery(const http::Request& request, const RequestInfo& info) {
   std::string aggregated_version;
   bool aggregated = WantsAggregatedDiscovery(request.Header("accept"), &aggregated_version);
@@ -222,7 +228,7 @@ http::Response ApiHandler::Metrics() {
 }
 
 http::Response ApiHandler::OpenApi(const http::Request& request) {
-  std::optional<openapi::OpenApiResponse> answer = openapi_->Serve(
+  std::optional<openapi::OpenApiResponse> answer = OpenApiDocuments().Serve(
       {request.path, request.query, request.Header("accept"), request.Header("if-none-match")});
   if (!answer) {
     return JsonResponse(404,

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -52,7 +53,11 @@ class ApiHandler : public http::Handler {
   const resources::ResourceTable table_;
   const ProtobufDecoder protobuf_;
   // /openapi/v2 and /openapi/v3 documents, built once from table_ and the schema registry.
-  const std::unique_ptr<const openapi::OpenApiService> openapi_;
+  // Built on the first request for them: they are megabytes that an idle server (and
+  // most clients) never need.
+  const openapi::OpenApiService& OpenApiDocuments();
+  std::once_flag openapi_once_;
+  std::unique_ptr<const openapi::OpenApiService> openapi_;
   RestHandler rest_;
 
   Mutex metrics_mu_;
