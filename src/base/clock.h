@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace kite {
 
@@ -35,5 +36,9 @@ class FakeClock final : public Clock {
  private:
   std::atomic<int64_t> now_;
 };
+
+// `unix_millis` as an RFC 3339 UTC time to the second, "2026-11-24T07:02:47Z": the form of
+// Kubernetes' metav1.Time (creationTimestamp, deletionTimestamp, condition times).
+std::string FormatRfc3339Seconds(int64_t unix_millis);
 
 }  // namespace kite

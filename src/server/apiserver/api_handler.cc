@@ -14,10 +14,19 @@ constexpr const char* kVersionJson =
     "\"gitTreeState\":\"clean\",\"buildDate\":\"2026-11-24T00:00:00Z\",\"goVersion\":\"\","
     "\"compiler\":\"kite\",\"platform\":\"linux/amd64\"}";
 
-bool IsPublicPath(std::string_view path) {
-  return path == "/version" || path == "/healthz" || path == "/livez" || path == "/readyz" ||
+bool IsHealthPath(std::string_view path) {
+  return path == "/healthz" || path == "/livez" || path == "/readyz" ||
          path.starts_with("/healthz/") || path.starts_with("/livez/") ||
          path.starts_with("/readyz/");
+}
+
+bool IsPublicPath(std::string_view path) { return path == "/version" || IsHealthPath(path); }
+
+// Kubernetes' answer for a path that names no resource or document it serves.
+http::Response NoSuchResourceResponse() {
+  ApiError e = NotFoundError({"", ""}, "");
+  e.message = "the server could not find the requested resource";
+  return ErrorResponse(e);
 }
 
 http::Response TextResponse(int status, std::string body) {
@@ -106,9 +115,7 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
   } else if (!info.is_resource_request) {
     if (request.path == "/version") {
       result = JsonResponse(200, kVersionJson);
-    } else if (request.path == "/healthz" || request.path == "/livez" || request.path == "/readyz" ||
-               request.path.starts_with("/healthz/") || request.path.starts_with("/livez/") ||
-               request.path.starts_with("/readyz/")) {
+    } else if (IsHealthPath(request.path)) {
       result = Health(request, query);
     } else if (request.path == "/metrics") {
       result = Metrics();
@@ -118,20 +125,12 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
     } else if (request.path.starts_with("/api")) {
       result = Discovery(request, info);
     } else {
-      result = ErrorResponse(NotFoundError({"", ""}, request.path));
-      std::get<http::Response>(result).body =
-          "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-          "\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\","
-          "\"details\":{},\"code\":404}";
+      result = NoSuchResourceResponse();
     }
   } else {
     const resources::ResourceInfo* resource = table_.Find(info.group, info.version, info.resource);
     if (!resource) {
-      result = ErrorResponse(NotFoundError({info.group, info.resource}, info.name));
-      std::get<http::Response>(result).body =
-          "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-          "\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\","
-          "\"details\":{},\"code\":404}";
+      result = NoSuchResourceResponse();
     } else if (resource->namespaced && info.namespace_name.empty() &&
                info.verb != "list" && info.verb != "watch" && info.verb != "deletecollection" &&
                !(info.verb == "create" && resource->resource == "namespaces")) {
@@ -193,11 +192,7 @@ http::HandlerResult ApiHandler::Discovery(const http::Request& request, const Re
     doc = resources::ApiGroup(table_, group);
   }
   if (!doc.ok()) {
-    http::Response r = JsonResponse(404,
-        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-        "\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\","
-        "\"details\":{},\"code\":404}");
-    return r;
+    return NoSuchResourceResponse();
   }
   return JsonResponse(200, std::move(doc).value());
 }
@@ -230,12 +225,7 @@ http::Response ApiHandler::Metrics() {
 http::Response ApiHandler::OpenApi(const http::Request& request) {
   std::optional<openapi::OpenApiResponse> answer = OpenApiDocuments().Serve(
       {request.path, request.query, request.Header("accept"), request.Header("if-none-match")});
-  if (!answer) {
-    return JsonResponse(404,
-        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-        "\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\","
-        "\"details\":{},\"code\":404}");
-  }
+  if (!answer) return NoSuchResourceResponse();
   http::Response r;
   r.status = answer->status;
   r.content_type = std::move(answer->content_type);

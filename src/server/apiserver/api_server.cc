@@ -38,14 +38,11 @@ Status EnsureBuiltinNamespaces(store::KvStore* kv, Clock* clock) {
     Result<store::KeyValue> existing = kv->Get(key);
     if (existing.ok()) continue;
     if (existing.status().code() != StatusCode::kNotFound) return existing.status();
-    time_t seconds = static_cast<time_t>(clock->NowMillis() / 1000);
-    struct tm tm_utc;
-    gmtime_r(&seconds, &tm_utc);
-    char created[32];
-    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+    int64_t now = clock->NowMillis();
+    std::string created = FormatRfc3339Seconds(now);
     Result<rapidjson::Document> doc = ParseJsonObject(
         std::string("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"") + name +
-        "\",\"uid\":\"" + std::string(name) + "-" + std::to_string(seconds) +
+        "\",\"uid\":\"" + std::string(name) + "-" + std::to_string(now / 1000) +
         "\",\"creationTimestamp\":\"" + created + "\",\"labels\":{\"kubernetes.io/metadata.name\":\"" +
         name + "\"}},\"spec\":{\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}}");
     if (!doc.ok()) return doc.status();

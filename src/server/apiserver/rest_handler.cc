@@ -49,15 +49,6 @@ bool TracksGeneration(const resources::ResourceInfo& info) {
   return false;
 }
 
-std::string Rfc3339(int64_t millis) {
-  time_t seconds = static_cast<time_t>(millis / 1000);
-  struct tm tm_utc;
-  gmtime_r(&seconds, &tm_utc);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
-  return buf;
-}
-
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng;
@@ -197,7 +188,7 @@ void DefaultOnCreate(const RestRequest& r, Document& object, int64_t now_ms) {
   auto& a = object.GetAllocator();
   Value& md = EnsureObjectMember(object, "metadata", a);
   SetStringMember(md, "uid", NewUid(), a);
-  SetStringMember(md, "creationTimestamp", Rfc3339(now_ms), a);
+  SetStringMember(md, "creationTimestamp", FormatRfc3339Seconds(now_ms), a);
   RemoveMember(md, "deletionTimestamp");
   RemoveMember(md, "deletionGracePeriodSeconds");
   RemoveMember(md, "resourceVersion");
@@ -952,7 +943,7 @@ http::HandlerResult RestHandler::DeleteOne(const RestRequest& r, const std::stri
       marked.CopyFrom(*current, marked.GetAllocator());
       Value& mmd = *MutableMember(marked, "metadata");
       if (!IsBeingDeleted(marked)) {
-        SetStringMember(mmd, "deletionTimestamp", Rfc3339(now + grace * 1000), marked.GetAllocator());
+        SetStringMember(mmd, "deletionTimestamp", FormatRfc3339Seconds(now + grace * 1000), marked.GetAllocator());
         SetMember(mmd, "deletionGracePeriodSeconds", Value(grace), marked.GetAllocator());
       } else if (!HasFinalizers(marked)) {
         held = false;  // a second, shorter delete of a terminating pod: go now
@@ -986,7 +977,7 @@ http::HandlerResult RestHandler::DeleteNamespace(const RestRequest& r, const std
     RemoveMember(*MutableMember(d, "metadata"), "resourceVersion");
     if (!IsBeingDeleted(d)) {
       SetStringMember(*MutableMember(d, "metadata"), "deletionTimestamp",
-                      Rfc3339(deps_.clock->NowMillis()), d.GetAllocator());
+                      FormatRfc3339Seconds(deps_.clock->NowMillis()), d.GetAllocator());
     }
     SetStringMember(EnsureObjectMember(d, "status", d.GetAllocator()), "phase", "Terminating",
                     d.GetAllocator());
@@ -1078,7 +1069,7 @@ http::HandlerResult RestHandler::Binding(const RestRequest& r) {
     Value scheduled(rapidjson::kObjectType);
     SetStringMember(scheduled, "type", "PodScheduled", a);
     SetStringMember(scheduled, "status", "True", a);
-    SetStringMember(scheduled, "lastTransitionTime", Rfc3339(deps_.clock->NowMillis()), a);
+    SetStringMember(scheduled, "lastTransitionTime", FormatRfc3339Seconds(deps_.clock->NowMillis()), a);
     conditions.PushBack(scheduled, a);
     SetMember(status, "conditions", std::move(conditions), a);
     return d;

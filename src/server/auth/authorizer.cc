@@ -1,9 +1,7 @@
 #include "src/server/auth/authorizer.h"
 
 namespace kite::auth {
-namespace {
 
-// Go's %q for the plain names that appear here (quotes and backslashes escaped).
 std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -13,8 +11,6 @@ std::string Quote(std::string_view s) {
   out.push_back('"');
   return out;
 }
-
-}  // namespace
 
 std::string ForbiddenMessage(const Attributes& a, const Decision& decision) {
   std::string detail;

@@ -58,6 +58,10 @@ class Authorizer {
 // {"name": name, "group": api_group, "kind": resource} (empty for non-resource requests).
 std::string ForbiddenMessage(const Attributes& attributes, const Decision& decision);
 
+// Go's %q for the plain names quoted in messages and reasons (quotes and backslashes
+// escaped).
+std::string Quote(std::string_view s);
+
 // A service account's identity as the token authenticator gives it:
 // "system:serviceaccount:<ns>:<name>", with groups "system:serviceaccounts" and
 // "system:serviceaccounts:<ns>" (plus "system:authenticated", which every authenticated

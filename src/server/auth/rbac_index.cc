@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "src/server/auth/authorizer.h"
 #include "src/server/selection/label_selector.h"
 
 namespace kite::auth {
@@ -151,16 +152,6 @@ Result<std::shared_ptr<RbacIndex::Binding>> ParseBinding(const rapidjson::Value&
   return binding;
 }
 
-// Go's %q for the names quoted in reasons.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
 
 bool Has(const std::vector<std::string>& set, std::string_view value) {
   for (const std::string& s : set) {

@@ -14,13 +14,6 @@ namespace {
 
 using rapidjson::Value;
 
-constexpr ColumnDef kName{"Name", "string", "name", "Name of the object, unique in its namespace."};
-constexpr ColumnDef kAge{"Age", "string", "", "Time since the object was created."};
-
-constexpr ColumnDef Col(std::string_view name, std::string_view type, std::string_view desc,
-                        int priority = 0) {
-  return ColumnDef{name, type, "", desc, priority};
-}
 
 // ---------------------------------------------------------------------------------------------
 // networking.k8s.io, discovery.k8s.io

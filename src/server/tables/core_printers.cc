@@ -18,8 +18,6 @@ namespace {
 
 using rapidjson::Value;
 
-constexpr ColumnDef kName{"Name", "string", "name", "Name of the object, unique in its namespace."};
-constexpr ColumnDef kAge{"Age", "string", "", "Time since the object was created."};
 
 // ---------------------------------------------------------------------------------------------
 // Pod
@@ -543,11 +541,6 @@ void PrintPodTemplate(const Value& pt, const PrintContext&, RowWriter& row) {
   row.String(Name(pt));
   AddContainerCells(Dig(&pt, "template", "spec", "containers"), row);
   row.String(FormatLabels(Dig(&pt, "template", "metadata", "labels")));
-}
-
-constexpr ColumnDef Col(std::string_view name, std::string_view type, std::string_view desc,
-                        int priority = 0) {
-  return ColumnDef{name, type, "", desc, priority};
 }
 
 }  // namespace

@@ -22,6 +22,15 @@ struct ColumnDef {
   int priority = 0;  // 1: shown only with -o wide
 };
 
+// The columns every printer starts or ends with, and a shorthand for the others.
+inline constexpr ColumnDef kName{"Name", "string", "name",
+                                 "Name of the object, unique in its namespace."};
+inline constexpr ColumnDef kAge{"Age", "string", "", "Time since the object was created."};
+constexpr ColumnDef Col(std::string_view name, std::string_view type, std::string_view desc,
+                        int priority = 0) {
+  return ColumnDef{name, type, "", desc, priority};
+}
+
 // Collects the cells (and row conditions) of one row. Not thread-safe; one per row.
 class RowWriter {
  public:

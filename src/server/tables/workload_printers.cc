@@ -16,13 +16,6 @@ namespace {
 
 using rapidjson::Value;
 
-constexpr ColumnDef kName{"Name", "string", "name", "Name of the object, unique in its namespace."};
-constexpr ColumnDef kAge{"Age", "string", "", "Time since the object was created."};
-
-constexpr ColumnDef Col(std::string_view name, std::string_view type, std::string_view desc,
-                        int priority = 0) {
-  return ColumnDef{name, type, "", desc, priority};
-}
 
 constexpr ColumnDef kContainers =
     Col("Containers", "string", "Container names of the template.", 1);
