@@ -197,37 +197,6 @@ ApiError ServiceUnavailableError(std::string message) {
   return Make(503, "ServiceUnavailable", std::move(message));
 }
 
-StatusCause RequiredCause(std::string field, std::string detail) {
-  return {"FieldValueRequired", detail.empty() ? "Required value" : "Required value: " + detail,
-          std::move(field)};
-}
-
-StatusCause InvalidCause(std::string field, std::string_view value, std::string detail) {
-  return {"FieldValueInvalid", "Invalid value: " + Quote(value) + ": " + detail, std::move(field)};
-}
-
-StatusCause NotSupportedCause(std::string field, std::string_view value,
-                              const std::vector<std::string>& supported) {
-  std::string list;
-  for (const std::string& s : supported) list += (list.empty() ? "" : ", ") + Quote(s);
-  return {"FieldValueNotSupported",
-          "Unsupported value: " + Quote(value) + ": supported values: " + list, std::move(field)};
-}
-
-StatusCause ForbiddenCause(std::string field, std::string detail) {
-  return {"FieldValueForbidden", "Forbidden: " + detail, std::move(field)};
-}
-
-StatusCause DuplicateCause(std::string field, std::string_view value) {
-  return {"FieldValueDuplicate", "Duplicate value: " + Quote(value), std::move(field)};
-}
-
-StatusCause TooLongCause(std::string field, size_t max_length) {
-  return {"FieldValueTooLong",
-          "Too long: may not be more than " + std::to_string(max_length) + " bytes",
-          std::move(field)};
-}
-
 ApiError FromStoreStatus(const Status& status, const GroupResource& what, std::string_view name) {
   switch (status.code()) {
     case StatusCode::kNotFound:

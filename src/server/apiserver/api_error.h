@@ -9,15 +9,11 @@
 #include <vector>
 
 #include "src/base/status.h"
+#include "src/server/validation/field_causes.h"
 
 namespace kite::apiserver {
 
-// One field-level problem of an Invalid (or other) error.
-struct StatusCause {
-  std::string reason;   // "FieldValueInvalid", "FieldValueRequired", "FieldManagerConflict", ...
-  std::string message;  // "Invalid value: \"Foo\": a lowercase RFC 1123 ..."
-  std::string field;    // "metadata.name"
-};
+using validation::StatusCause;
 
 struct ApiError {
   int code = 500;
@@ -61,14 +57,12 @@ ApiError TooManyRequestsError(std::string message, int retry_after_seconds);
 ApiError InternalServerError(std::string message);
 ApiError ServiceUnavailableError(std::string message);
 
-// Field-cause helpers with Kubernetes' wording (apimachinery util/validation/field).
-StatusCause RequiredCause(std::string field, std::string detail = "");
-StatusCause InvalidCause(std::string field, std::string_view value, std::string detail);
-StatusCause NotSupportedCause(std::string field, std::string_view value,
-                              const std::vector<std::string>& supported);
-StatusCause ForbiddenCause(std::string field, std::string detail);
-StatusCause DuplicateCause(std::string field, std::string_view value);
-StatusCause TooLongCause(std::string field, size_t max_length);
+using validation::DuplicateCause;
+using validation::ForbiddenCause;
+using validation::InvalidCause;
+using validation::NotSupportedCause;
+using validation::RequiredCause;
+using validation::TooLongCause;
 
 // A store failure on `name` of `what`, as the Kubernetes error clients expect.
 ApiError FromStoreStatus(const Status& status, const GroupResource& what, std::string_view name);

@@ -1,12 +1,13 @@
 #include "src/server/apiserver/api_handler.h"
 
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 #include "src/server/auth/policy_rule.h"
 #include "src/server/auth/rbac_authorizer.h"
 #include "src/server/resources/discovery.h"
 #include "src/server/schema/schema_registry.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
 namespace {
 
 constexpr const char* kVersionJson =

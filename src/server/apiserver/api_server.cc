@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "src/server/apiserver/api_handler.h"
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/auth/bootstrap_policy.h"
 #include "src/server/auth/rbac_authorizer.h"
@@ -15,6 +15,7 @@
 #include "src/server/schema/strategic_schema_adapter.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
 
 struct ApiServer::Parts {
   std::unique_ptr<WatchTicker> ticker;

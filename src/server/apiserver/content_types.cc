@@ -4,9 +4,10 @@
 #include <map>
 #include <vector>
 
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
 namespace {
 
 std::string Trim(std::string_view s) {

@@ -3,9 +3,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
 namespace {
 
 constexpr std::string_view kMetadataOpen = "\"metadata\":{";

@@ -7,9 +7,9 @@
 #include <random>
 
 #include "src/server/apiserver/field_validation.h"
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
-#include "src/server/apiserver/object_meta_validation.h"
+#include "src/server/validation/object_meta_validation.h"
 #include "src/server/patch/json_patch.h"
 #include "src/server/patch/merge_patch.h"
 #include "src/server/patch/strategic_merge_patch.h"
@@ -20,6 +20,7 @@
 #include "src/store/continue_token.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
 namespace {
 
 using rapidjson::Document;
@@ -417,7 +418,7 @@ http::HandlerResult RestHandler::CreateObject(const RestRequest& r, Document obj
 http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document object) {
   if (auto e = CheckNamespace(r, object)) return ErrorResponse(*e);
   std::vector<StatusCause> causes =
-      ValidateObjectMeta(object, NameRuleFor(r.resource->group, r.resource->resource));
+      validation::ValidateObjectMeta(object, validation::NameRuleFor(r.resource->group, r.resource->resource));
   if (!causes.empty()) {
     return ErrorResponse(InvalidError(r.resource->group, r.resource->kind, ObjectName(object),
                                       std::move(causes)));
@@ -432,8 +433,8 @@ http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document 
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     if (generated) {
       SetStringMember(md, "name", generate_name + RandomSuffix(), object.GetAllocator());
-      std::vector<std::string> bad = ValidateName(ObjectName(object),
-                                                  NameRuleFor(r.resource->group, r.resource->resource));
+      std::vector<std::string> bad = validation::ValidateName(ObjectName(object),
+                                                  validation::NameRuleFor(r.resource->group, r.resource->resource));
       if (!bad.empty()) {
         return ErrorResponse(InvalidError(r.resource->group, r.resource->kind, ObjectName(object),
                                           {InvalidCause("metadata.generateName", generate_name, bad[0])}));
@@ -721,7 +722,7 @@ http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mut
     if (auto e = ValidateFields(r, object, warnings)) return ErrorResponse(*e);
     PreserveOnUpdate(r, *current, object, status_only);
     std::vector<StatusCause> causes =
-        ValidateObjectMeta(object, NameRuleFor(r.resource->group, r.resource->resource));
+        validation::ValidateObjectMeta(object, validation::NameRuleFor(r.resource->group, r.resource->resource));
     if (!causes.empty()) {
       return ErrorResponse(InvalidError(r.resource->group, r.resource->kind, r.info.name,
                                         std::move(causes)));

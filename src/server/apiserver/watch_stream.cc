@@ -1,10 +1,11 @@
 #include "src/server/apiserver/watch_stream.h"
 
 #include "src/server/apiserver/api_error.h"
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
 namespace {
 
 // Bytes handed to the server per Poll before yielding, so one watch with a large initial

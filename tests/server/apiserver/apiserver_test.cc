@@ -7,12 +7,14 @@
 #include "src/server/apiserver/api_error.h"
 #include "src/server/apiserver/content_types.h"
 #include "src/server/apiserver/field_validation.h"
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
-#include "src/server/apiserver/object_meta_validation.h"
+#include "src/server/validation/object_meta_validation.h"
 #include "src/server/apiserver/request_info.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
+using namespace kite::validation;  // NOLINT
 namespace {
 
 RequestInfo Parse(const char* method, const char* target) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "src/base/clock.h"
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 #include "src/server/apiserver/rest_handler.h"
 #include "src/server/resources/resource_table.h"
 #include "src/server/schema/protobuf_decoder.h"
@@ -17,6 +17,7 @@
 #include "src/store/open_store.h"
 
 namespace kite::apiserver {
+using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
 namespace {
 
 struct Harness {

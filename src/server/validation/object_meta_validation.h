@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "src/server/apiserver/api_error.h"
+#include "src/server/validation/field_causes.h"
 
-namespace kite::apiserver {
+namespace kite::validation {
 
 enum class NameRule {
   kDns1123Subdomain,  // most resources
@@ -27,4 +27,4 @@ std::vector<std::string> ValidateName(std::string_view name, NameRule rule);
 // Causes for metadata.name/generateName, labels and annotations of `object`.
 std::vector<StatusCause> ValidateObjectMeta(const rapidjson::Value& object, NameRule rule);
 
-}  // namespace kite::apiserver
+}  // namespace kite::validation

@@ -1,8 +1,9 @@
-#include "src/server/apiserver/object_meta_validation.h"
+#include "src/server/validation/object_meta_validation.h"
 
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 
-namespace kite::apiserver {
+namespace kite::validation {
+using namespace kite::json;  // NOLINT
 namespace {
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
@@ -146,4 +147,4 @@ std::vector<StatusCause> ValidateObjectMeta(const rapidjson::Value& object, Name
   return causes;
 }
 
-}  // namespace kite::apiserver
+}  // namespace kite::validation

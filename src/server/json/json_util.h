@@ -9,7 +9,7 @@
 
 #include "src/base/status.h"
 
-namespace kite::apiserver {
+namespace kite::json {
 
 // Parses untrusted JSON without recursion (deep nesting cannot overflow the stack).
 // kInvalidArgument with the parser's complaint and offset on malformed input.
@@ -39,4 +39,4 @@ void RemoveMember(rapidjson::Value& object, std::string_view name);
 rapidjson::Value& EnsureObjectMember(rapidjson::Value& object, std::string_view name,
                                      rapidjson::Document::AllocatorType& allocator);
 
-}  // namespace kite::apiserver
+}  // namespace kite::json

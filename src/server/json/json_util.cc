@@ -1,4 +1,4 @@
-#include "src/server/apiserver/json_util.h"
+#include "src/server/json/json_util.h"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace kite::apiserver {
+namespace kite::json {
 namespace {
 
 rapidjson::Value Str(std::string_view s, rapidjson::Document::AllocatorType& a) {
@@ -177,4 +177,4 @@ rapidjson::Value& EnsureObjectMember(rapidjson::Value& object, std::string_view 
   return *MutableMember(object, name);
 }
 
-}  // namespace kite::apiserver
+}  // namespace kite::json
