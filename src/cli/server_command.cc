@@ -15,6 +15,9 @@
 #include "src/cli/server_config.h"
 #include "src/cli/token_file.h"
 #include "src/server/apiserver/api_server.h"
+#include "src/server/client/in_process_transport.h"
+#include "src/server/controllers/controller_manager.h"
+#include "src/server/controllers/default_controllers.h"
 #include "src/store/open_store.h"
 
 namespace kite::cli {
@@ -107,12 +110,26 @@ int RunServer(const std::vector<std::string>& args) {
   std::cerr << "kite: API server listening on " << config->bind_address << ":" << (*api)->port()
             << "\nkite: kubeconfig written to " << config->write_kubeconfig << "\n";
 
+  // The controllers call the API handler in process, as a cluster admin: every write still
+  // passes authorization, admission and the store as an HTTPS request would.
+  client::InProcessTransport controller_transport((*api)->handler(), "system:kube-controller-manager",
+                                                  {"system:masters"});
+  controllers::ControllerManager controllers(&controller_transport);
+  for (auto& controller : controllers::DefaultControllers()) controllers.Add(std::move(controller));
+  if (Status s = controllers.Start(); !s.ok()) {
+    std::cerr << "kite: cannot start the controllers: " << s.message() << "\n";
+    return ExitCode::kFailure;
+  }
+  std::cerr << "kite: controllers running\n";
+
   int signal_number = 0;
   if (int err = sigwait(&shutdown_signals, &signal_number); err != 0) {
     std::cerr << "kite: sigwait failed: " << strerror(err) << "\n";
     return ExitCode::kFailure;
   }
   std::cerr << "kite: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down\n";
+  controllers.Stop();  // no controller writes after this
+  std::cerr << "kite: controllers stopped\n";
   (*api)->Stop();  // no request touches the store after this
   std::cerr << "kite: API server stopped\n";
   kv.reset();  // closes the store: pending writes are flushed, its threads joined

@@ -63,6 +63,8 @@ ApiServer::~ApiServer() { Stop(); }
 
 int ApiServer::port() const { return parts_->https ? parts_->https->port() : 0; }
 
+http::Handler* ApiServer::handler() const { return parts_->handler.get(); }
+
 void ApiServer::Stop() {
   if (parts_->https) parts_->https->Stop();
   parts_->https.reset();

@@ -13,6 +13,7 @@
 
 #include "src/base/clock.h"
 #include "src/base/status.h"
+#include "src/server/http/http_types.h"
 #include "src/store/kv_store.h"
 
 namespace kite::apiserver {
@@ -33,6 +34,9 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Start(ApiServerOptions options, store::KvStore* kv);
   ~ApiServer();
   int port() const;
+  // The request handler behind HTTPS, for in-process clients (controllers, the embedded
+  // agent); null after Stop.
+  http::Handler* handler() const;
   void Stop();
 
  private:

@@ -1,0 +1,13 @@
+#include "src/server/controllers/default_controllers.h"
+
+#include "src/server/controllers/service_account_controller.h"
+
+namespace kite::controllers {
+
+std::vector<std::unique_ptr<Controller>> DefaultControllers() {
+  std::vector<std::unique_ptr<Controller>> all;
+  all.push_back(std::make_unique<ServiceAccountController>());
+  return all;
+}
+
+}  // namespace kite::controllers

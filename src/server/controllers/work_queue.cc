@@ -1,0 +1,108 @@
+#include "src/server/controllers/work_queue.h"
+
+#include <algorithm>
+
+namespace kite::controllers {
+
+using Clock = std::chrono::steady_clock;
+
+void WorkQueue::Add(const std::string& key) {
+  MutexLock lock(mu_);
+  AddLocked(key);
+}
+
+void WorkQueue::AddLocked(const std::string& key) {
+  if (shut_down_ || dirty_.count(key)) return;
+  dirty_.insert(key);
+  waiting_.erase(key);
+  if (processing_.count(key)) return;  // Done queues it again
+  queue_.push_back(key);
+  cv_.NotifyOne();
+}
+
+void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
+  if (delay <= std::chrono::milliseconds(0)) return Add(key);
+  MutexLock lock(mu_);
+  if (shut_down_ || dirty_.count(key)) return;
+  Clock::time_point when = Clock::now() + delay;
+  auto [it, inserted] = waiting_.emplace(key, when);
+  if (!inserted) it->second = std::min(it->second, when);
+  cv_.NotifyAll();  // a waiting Get may need to wake earlier
+}
+
+void WorkQueue::AddRateLimited(const std::string& key) {
+  std::chrono::milliseconds delay;
+  {
+    MutexLock lock(mu_);
+    int n = failures_[key]++;
+    auto d = backoff_.base * (int64_t{1} << std::min(n, 30));
+    delay = std::min<std::chrono::milliseconds>(d, backoff_.max);
+  }
+  AddAfter(key, delay);
+}
+
+void WorkQueue::Forget(const std::string& key) {
+  MutexLock lock(mu_);
+  failures_.erase(key);
+}
+
+int WorkQueue::Retries(const std::string& key) const {
+  MutexLock lock(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+void WorkQueue::PromoteDueLocked(Clock::time_point now) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->second <= now) {
+      std::string key = it->first;
+      it = waiting_.erase(it);
+      AddLocked(key);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<std::string> WorkQueue::Get() {
+  MutexLock lock(mu_);
+  while (true) {
+    if (shut_down_) return std::nullopt;
+    PromoteDueLocked(Clock::now());
+    if (!queue_.empty()) break;
+    if (waiting_.empty()) {
+      cv_.Wait(mu_);
+    } else {
+      Clock::time_point next = Clock::time_point::max();
+      for (const auto& [key, when] : waiting_) next = std::min(next, when);
+      cv_.WaitFor(mu_, next - Clock::now());
+    }
+  }
+  std::string key = std::move(queue_.front());
+  queue_.pop_front();
+  dirty_.erase(key);
+  processing_.insert(key);
+  return key;
+}
+
+void WorkQueue::Done(const std::string& key) {
+  MutexLock lock(mu_);
+  processing_.erase(key);
+  if (dirty_.count(key) && !shut_down_) {
+    queue_.push_back(key);
+    cv_.NotifyOne();
+  }
+}
+
+void WorkQueue::ShutDown() {
+  MutexLock lock(mu_);
+  shut_down_ = true;
+  cv_.NotifyAll();
+}
+
+size_t WorkQueue::Len() const {
+  MutexLock lock(mu_);
+  return queue_.size();
+}
+
+}  // namespace kite::controllers

@@ -1,0 +1,63 @@
+// WorkQueue: the keys of objects that need reconciling, as client-go's rate-limited
+// workqueue behaves: a key is queued at most once however often it is added; a key being
+// processed is not handed to a second worker, and if it is added meanwhile it comes back
+// once Done is called; failed keys come back after a per-key exponential back-off.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "src/base/mutex.h"
+
+namespace kite::controllers {
+
+class WorkQueue {
+ public:
+  struct BackOff {
+    std::chrono::milliseconds base{5};
+    std::chrono::milliseconds max{std::chrono::seconds(300)};
+  };
+  WorkQueue() : WorkQueue(BackOff{}) {}
+  explicit WorkQueue(BackOff backoff) : backoff_(backoff) {}
+
+  void Add(const std::string& key);
+  // Adds `key` once `delay` has passed (an earlier pending time wins).
+  void AddAfter(const std::string& key, std::chrono::milliseconds delay);
+  // Adds `key` after its back-off, which doubles with every call until Forget.
+  void AddRateLimited(const std::string& key);
+  // Resets the back-off of `key` (after a success).
+  void Forget(const std::string& key);
+  int Retries(const std::string& key) const;
+
+  // Blocks until a key is ready, returns it and marks it processing; nullopt once the queue
+  // is shut down.
+  std::optional<std::string> Get();
+  // The worker finished `key`; if it was added meanwhile it is queued again.
+  void Done(const std::string& key);
+  // Wakes every Get with nullopt; later Adds are ignored.
+  void ShutDown();
+
+  size_t Len() const;
+
+ private:
+  void AddLocked(const std::string& key) REQUIRES(mu_);
+  void PromoteDueLocked(std::chrono::steady_clock::time_point now) REQUIRES(mu_);
+
+  const BackOff backoff_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<std::string> queue_ GUARDED_BY(mu_);
+  std::set<std::string> dirty_ GUARDED_BY(mu_);       // queued or to requeue after Done
+  std::set<std::string> processing_ GUARDED_BY(mu_);
+  std::map<std::string, std::chrono::steady_clock::time_point> waiting_ GUARDED_BY(mu_);
+  std::map<std::string, int> failures_ GUARDED_BY(mu_);
+  bool shut_down_ GUARDED_BY(mu_) = false;
+};
+
+}  // namespace kite::controllers

@@ -1,0 +1,64 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "src/server/controllers/work_queue.h"
+
+namespace kite::controllers {
+namespace {
+
+TEST_CASE("a key is queued once however often it is added") {
+  WorkQueue q;
+  q.Add("a");
+  q.Add("a");
+  q.Add("b");
+  CHECK(q.Len() == 2);
+  CHECK(*q.Get() == "a");
+  CHECK(*q.Get() == "b");
+  CHECK(q.Len() == 0);
+}
+
+TEST_CASE("a key added while processing comes back after Done, not to a second worker") {
+  WorkQueue q;
+  q.Add("a");
+  REQUIRE(*q.Get() == "a");
+  q.Add("a");
+  CHECK(q.Len() == 0);  // not handed out twice concurrently
+  q.Done("a");
+  CHECK(q.Len() == 1);
+  CHECK(*q.Get() == "a");
+  q.Done("a");
+  CHECK(q.Len() == 0);
+}
+
+TEST_CASE("rate-limited keys back off exponentially until forgotten") {
+  WorkQueue q(WorkQueue::BackOff{std::chrono::milliseconds(20), std::chrono::milliseconds(1000)});
+  auto start = std::chrono::steady_clock::now();
+  q.AddRateLimited("a");  // 20 ms
+  REQUIRE(*q.Get() == "a");
+  q.Done("a");
+  q.AddRateLimited("a");  // 40 ms
+  REQUIRE(*q.Get() == "a");
+  q.Done("a");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(elapsed >= std::chrono::milliseconds(60));
+  CHECK(q.Retries("a") == 2);
+  q.Forget("a");
+  CHECK(q.Retries("a") == 0);
+}
+
+TEST_CASE("AddAfter orders by due time and shutdown wakes waiting workers") {
+  WorkQueue q;
+  q.AddAfter("late", std::chrono::milliseconds(80));
+  q.AddAfter("early", std::chrono::milliseconds(10));
+  CHECK(*q.Get() == "early");
+  CHECK(*q.Get() == "late");
+  std::thread waiter([&] { CHECK_FALSE(q.Get().has_value()); });
+  q.ShutDown();
+  waiter.join();
+  q.Add("ignored");
+  CHECK(q.Len() == 0);
+}
+
+}  // namespace
+}  // namespace kite::controllers
