@@ -87,7 +87,10 @@ std::optional<UserInfo> ApiHandler::Authenticate(const http::Request& request) c
   if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer) {
     std::string_view token = auth.substr(kBearer.size());
     if (!options_.join_token.empty() && token == options_.join_token) {
-      return UserInfo{"kite:join-token", {"system:bootstrappers", "system:authenticated"}};
+      // The join token is what agents hold: it carries node rights (k3s hands agents node
+      // credentials for it), so remote and simulated nodes can register and run pods.
+      return UserInfo{"kite:join-token",
+                      {"system:bootstrappers", "system:nodes", "system:authenticated"}};
     }
   }
   return std::nullopt;

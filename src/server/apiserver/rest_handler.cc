@@ -869,6 +869,29 @@ ApiResult<Document> ParseDeleteOptions(const RestRequest& r) {
   return options;
 }
 
+// The finalizer a DeleteOptions asks for: "orphan" (propagationPolicy Orphan, or the
+// older orphanDependents: true), "foregroundDeletion" (Foreground), or none (Background).
+std::string_view PropagationFinalizer(const Value& options) {
+  std::string_view policy = StringMember(options, "propagationPolicy");
+  if (policy == "Orphan") return "orphan";
+  if (policy == "Foreground") return "foregroundDeletion";
+  if (policy.empty()) {
+    const Value* orphan = Member(options, "orphanDependents");
+    if (orphan && orphan->IsBool() && orphan->GetBool()) return "orphan";
+  }
+  return "";
+}
+
+bool HasFinalizer(const Value& object, std::string_view name) {
+  const Value* md = Member(object, "metadata");
+  const Value* f = md ? Member(*md, "finalizers") : nullptr;
+  if (!f || !f->IsArray()) return false;
+  for (const Value& v : f->GetArray()) {
+    if (v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == name) return true;
+  }
+  return false;
+}
+
 std::string SuccessStatus(const RestRequest& r, const std::string& name, std::string_view uid) {
   std::string out = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"details\":{\"name\":";
   out += ToJson(Value(rapidjson::StringRef(name.data(), name.size())));
@@ -935,14 +958,27 @@ http::HandlerResult RestHandler::DeleteOne(const RestRequest& r, const std::stri
       if (grace_value && grace_value->IsInt64()) grace = grace_value->GetInt64();
       if (!on_node || phase == "Succeeded" || phase == "Failed") grace = 0;
     }
-    bool held = HasFinalizers(*current) || grace > 0;
+    // Orphan and Foreground deletion hand the object to the garbage collector through a
+    // finalizer: it orphans or deletes the dependents, then removes the finalizer.
+    std::string_view propagation_finalizer = PropagationFinalizer(options);
+    bool add_finalizer = !propagation_finalizer.empty() && !HasFinalizer(*current, propagation_finalizer);
+    bool held = HasFinalizers(*current) || grace > 0 || add_finalizer;
     if (held) {
-      if (IsBeingDeleted(*current) && grace == 0) {
+      if (IsBeingDeleted(*current) && grace == 0 && !add_finalizer) {
         return respond ? ObjectResponse(r, 200, current_json, now) : http::HandlerResult(http::Response{});
       }
       Document marked;
       marked.CopyFrom(*current, marked.GetAllocator());
       Value& mmd = *MutableMember(marked, "metadata");
+      if (add_finalizer) {
+        Value* finalizers = MutableMember(mmd, "finalizers");
+        if (!finalizers || !finalizers->IsArray()) {
+          SetMember(mmd, "finalizers", Value(rapidjson::kArrayType), marked.GetAllocator());
+          finalizers = MutableMember(mmd, "finalizers");
+        }
+        finalizers->PushBack(Value(std::string(propagation_finalizer), marked.GetAllocator()),
+                             marked.GetAllocator());
+      }
       if (!IsBeingDeleted(marked)) {
         SetStringMember(mmd, "deletionTimestamp", FormatRfc3339Seconds(now + grace * 1000), marked.GetAllocator());
         SetMember(mmd, "deletionGracePeriodSeconds", Value(grace), marked.GetAllocator());

@@ -56,6 +56,9 @@ class Informer {
   void Start();
   // Stops the thread; no handler runs after it returns.
   void Stop();
+  // Asks the thread to stop without waiting (Stop then returns quickly): lets a factory
+  // stop many informers in parallel.
+  void RequestStop() { stop_ = true; }
 
   // True once the first list has been delivered to the handlers.
   bool HasSynced() const { return synced_.load(); }

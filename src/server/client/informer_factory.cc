@@ -38,6 +38,7 @@ void InformerFactory::StopAll() {
     MutexLock lock(mu_);
     for (auto& [ref, informer] : informers_) all.push_back(informer.get());
   }
+  for (Informer* informer : all) informer->RequestStop();
   for (Informer* informer : all) informer->Stop();
 }
 

@@ -1,5 +1,6 @@
 #include "src/server/controllers/default_controllers.h"
 
+#include "src/server/controllers/garbage_collector.h"
 #include "src/server/controllers/service_account_controller.h"
 
 namespace kite::controllers {
@@ -7,6 +8,7 @@ namespace kite::controllers {
 std::vector<std::unique_ptr<Controller>> DefaultControllers() {
   std::vector<std::unique_ptr<Controller>> all;
   all.push_back(std::make_unique<ServiceAccountController>());
+  all.push_back(std::make_unique<GarbageCollector>(BuiltinGcResources()));
   return all;
 }
 

@@ -214,19 +214,20 @@ k "wait for deletion" wait --for=delete configmap/watched -n demo --timeout=10s;
 k "auth can-i" auth can-i create deployments -n demo; ok; has "yes"
 k "auth can-i --list" auth can-i --list -n demo; ok; has "*.*"
 
-# RBAC: the join token's user may not read configmaps until a RoleBinding lets it.
+# RBAC: the join token's user (node rights only) may not read deployments until a
+# RoleBinding lets it.
 TOKEN=$(cat "$TMP/data/server/token")
 as_token() { curl -sk -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT$1"; }
 NAME="rbac denies"
-has 'configmaps is forbidden: User \"kite:join-token\" cannot list resource \"configmaps\"' "$(as_token /api/v1/namespaces/demo/configmaps)"
+has 'deployments.apps is forbidden: User \"kite:join-token\" cannot list resource \"deployments\" in API group \"apps\" in the namespace \"demo\"' "$(as_token /apis/apps/v1/namespaces/demo/deployments)"
 k "rolebinding" create rolebinding token-view -n demo --clusterrole=view --user=kite:join-token; ok
 deadline=$((SECONDS + 10))
-until [[ "$(as_token /api/v1/namespaces/demo/configmaps)" == *'"kind":"ConfigMapList"'* ]]; do
+until [[ "$(as_token /apis/apps/v1/namespaces/demo/deployments)" == *'"kind":"DeploymentList"'* ]]; do
   ((SECONDS > deadline)) && break
   sleep 0.1
 done
-NAME="rbac allows after the binding"; has '"kind":"ConfigMapList"' "$(as_token /api/v1/namespaces/demo/configmaps)"
-NAME="the binding is namespaced"; has "forbidden" "$(as_token /api/v1/namespaces/default/configmaps)"
+NAME="rbac allows after the binding"; has '"kind":"DeploymentList"' "$(as_token /apis/apps/v1/namespaces/demo/deployments)"
+NAME="the binding is namespaced"; has "forbidden" "$(as_token /apis/apps/v1/namespaces/default/deployments)"
 NAME="view cannot write"
 has "forbidden" "$(curl -sk -X DELETE -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT/api/v1/namespaces/demo/configmaps/settings")"
 
