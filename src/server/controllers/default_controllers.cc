@@ -1,6 +1,7 @@
 #include "src/server/controllers/default_controllers.h"
 
 #include "src/server/controllers/garbage_collector.h"
+#include "src/server/controllers/node_lifecycle_controller.h"
 #include "src/server/controllers/service_account_controller.h"
 
 namespace kite::controllers {
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<Controller>> DefaultControllers() {
   std::vector<std::unique_ptr<Controller>> all;
   all.push_back(std::make_unique<ServiceAccountController>());
   all.push_back(std::make_unique<GarbageCollector>(BuiltinGcResources()));
+  all.push_back(std::make_unique<NodeLifecycleController>());
   return all;
 }
 
