@@ -1,5 +1,8 @@
 #include "src/server/apiserver/api_handler.h"
 
+#include "src/server/apiserver/token_request_handler.h"
+#include "src/server/authn/oidc_discovery.h"
+
 #include "src/server/json/json_util.h"
 #include "src/server/auth/policy_rule.h"
 #include "src/server/auth/rbac_authorizer.h"
@@ -72,6 +75,9 @@ std::vector<std::string> StringList(const rapidjson::Value* v) {
 
 ApiHandler::ApiHandler(ApiHandlerOptions options, RestDependencies deps)
     : options_(std::move(options)),
+      kv_(deps.kv),
+      clock_(deps.clock),
+      tokens_(options_.join_token, deps.kv, deps.clock, options_.token_verifier),
       table_(resources::BuiltinResources()),
       protobuf_(deps.protobuf),
       rest_(std::move(deps)) {}
@@ -85,13 +91,7 @@ std::optional<UserInfo> ApiHandler::Authenticate(const http::Request& request) c
   std::string_view auth = request.Header("authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer) {
-    std::string_view token = auth.substr(kBearer.size());
-    if (!options_.join_token.empty() && token == options_.join_token) {
-      // The join token is what agents hold: it carries node rights (k3s hands agents node
-      // credentials for it), so remote and simulated nodes can register and run pods.
-      return UserInfo{"kite:join-token",
-                      {"system:bootstrappers", "system:nodes", "system:authenticated"}};
-    }
+    return tokens_.Authenticate(auth.substr(kBearer.size()));
   }
   return std::nullopt;
 }
@@ -123,6 +123,13 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
       result = Health(request, query);
     } else if (request.path == "/metrics") {
       result = Metrics();
+    } else if (options_.token_signer && request.method == "GET" &&
+               (request.path == authn::kOpenIdConfigurationPath || request.path == authn::kJwksPath)) {
+      result = JsonResponse(200, request.path == authn::kJwksPath
+                                     ? options_.token_signer->JwksJson()
+                                     : authn::OpenIdConfigurationJson(authn::kDefaultIssuer,
+                                                                      "https://" + options_.server_address +
+                                                                          std::string(authn::kJwksPath)));
     } else if (request.method == "GET" && (request.path.starts_with("/openapi/v2") ||
                                            request.path.starts_with("/openapi/v3"))) {
       result = OpenApi(request);
@@ -143,6 +150,11 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
                (info.resource == "selfsubjectaccessreviews" || info.resource == "selfsubjectrulesreviews" ||
                 info.resource == "subjectaccessreviews" || info.resource == "localsubjectaccessreviews")) {
       result = SelfSubjectReview(request, info, *user);
+    } else if (info.resource == "serviceaccounts" && info.subresource == "token" && info.group.empty() &&
+               info.verb == "create") {
+      result = options_.token_signer
+                   ? ServeTokenRequest(request, info, protobuf_, kv_, *options_.token_signer, clock_)
+                   : ErrorResponse(ServiceUnavailableError("service-account tokens are not configured"));
     } else if (!resource->HasVerb(info.verb) && info.subresource.empty()) {
       result = ErrorResponse(MethodNotAllowedError(info.verb, {info.group, info.resource}));
     } else {

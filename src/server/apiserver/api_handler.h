@@ -3,7 +3,8 @@
 // handler.
 //
 // Authentication: a client certificate verified against the cluster CA (user = CN,
-// groups = O), or a bearer token equal to the cluster join token. Anonymous requests reach
+// groups = O), or a bearer token: the cluster join token, a bootstrap token or a
+// service-account token (TokenAuthenticator). Anonymous requests reach
 // only /version and the health endpoints (as Kubernetes' system:public-info-viewer role
 // allows); everything else answers 401.
 // Authorization: the Authorizer given (RBAC in `kite server`); a denial is 403 Forbidden with
@@ -19,6 +20,8 @@
 
 #include "src/base/mutex.h"
 #include "src/server/apiserver/rest_handler.h"
+#include "src/server/apiserver/token_authenticator.h"
+#include "src/server/authn/token_signer.h"
 #include "src/server/auth/authorizer.h"
 #include "src/server/http/http_types.h"
 #include "src/server/openapi/openapi_service.h"
@@ -31,6 +34,10 @@ struct ApiHandlerOptions {
   std::string server_address;  // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   // Decides every authenticated request; null allows everything (unit tests).
   auth::Authorizer* authorizer = nullptr;
+  // Service-account tokens: issued by TokenRequest, accepted as bearer tokens. Null (unit
+  // tests) = neither.
+  const authn::TokenSigner* token_signer = nullptr;
+  const authn::TokenVerifier* token_verifier = nullptr;
 };
 
 class ApiHandler : public http::Handler {
@@ -50,6 +57,9 @@ class ApiHandler : public http::Handler {
   void Count(const std::string& verb, const std::string& resource, int code);
 
   const ApiHandlerOptions options_;
+  store::KvStore* const kv_;
+  Clock* const clock_;
+  const TokenAuthenticator tokens_;
   const resources::ResourceTable table_;
   const ProtobufDecoder protobuf_;
   // /openapi/v2 and /openapi/v3 documents, built once from table_ and the schema registry.

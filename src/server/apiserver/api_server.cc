@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "src/server/apiserver/api_handler.h"
+#include "src/server/authn/token_claims.h"
+#include "src/server/authn/token_verifier.h"
 #include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/auth/bootstrap_policy.h"
@@ -20,6 +22,8 @@ using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabu
 struct ApiServer::Parts {
   std::unique_ptr<WatchTicker> ticker;
   std::unique_ptr<auth::RbacAuthorizer> authorizer;
+  std::unique_ptr<authn::TokenSigner> token_signer;
+  std::unique_ptr<authn::TokenVerifier> token_verifier;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::HttpsServer> https;
 };
@@ -111,6 +115,15 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   ApiHandlerOptions handler_options;
   handler_options.join_token = options.join_token;
   handler_options.authorizer = parts->authorizer.get();
+  Result<authn::TokenSigner> signer = authn::TokenSigner::FromPrivateKeyPem(pki->service_account_key_pem);
+  if (!signer.ok()) return signer.status();
+  Result<authn::TokenVerifier> verifier = authn::TokenVerifier::FromPublicKeyPem(
+      pki->service_account_key_pem, std::string(authn::kDefaultIssuer), {std::string(authn::kDefaultIssuer)});
+  if (!verifier.ok()) return verifier.status();
+  parts->token_signer = std::make_unique<authn::TokenSigner>(std::move(*signer));
+  parts->token_verifier = std::make_unique<authn::TokenVerifier>(std::move(*verifier));
+  handler_options.token_signer = parts->token_signer.get();
+  handler_options.token_verifier = parts->token_verifier.get();
   handler_options.server_address =
       (options.bind_address == "0.0.0.0" || options.bind_address == "::" ? std::string("127.0.0.1")
                                                                          : options.bind_address) +

@@ -186,6 +186,11 @@ std::vector<ClusterRoleSpec> ClusterRoles() {
        "",
        ""},
       {"system:node", NodeRules(), "", ""},
+      {"system:service-account-issuer-discovery",
+       {UrlRule({"get"}, {"/.well-known/openid-configuration", "/.well-known/openid-configuration/",
+                          "/openid/v1/jwks", "/openid/v1/jwks/"})},
+       "",
+       ""},
   };
 }
 
@@ -197,6 +202,7 @@ std::vector<BindingSpec> ClusterRoleBindings() {
       {"system:public-info-viewer",
        {{"Group", "system:authenticated"}, {"Group", "system:unauthenticated"}}},
       {"system:node", {{"Group", "system:nodes"}}},
+      {"system:service-account-issuer-discovery", {{"Group", "system:serviceaccounts"}}},
   };
 }
 

@@ -191,6 +191,26 @@ Result<ClusterPki> EnsureClusterPki(const std::string& tls_dir,
   if (!admin.ok()) return admin.status();
   pki.admin_cert_pem = std::move(admin->cert_pem);
   pki.admin_key_pem = std::move(admin->key_pem);
+
+  // The service-account signing key: loaded if present, created once otherwise.
+  const std::string sa_key_path = path(kServiceAccountKeyFile);
+  std::error_code ec;
+  if (std::filesystem::exists(sa_key_path, ec)) {
+    Result<std::string> pem = ReadWholeFile(sa_key_path);
+    if (!pem.ok()) return InPath(sa_key_path, pem.status());
+    if (!PrivateKeyFromPem(*pem).ok()) {
+      return InvalidArgumentError(sa_key_path + " is not a PEM private key; restore it (tokens "
+                                  "issued so far were signed with it)");
+    }
+    pki.service_account_key_pem = std::move(*pem);
+  } else {
+    Result<PrivateKey> key = GenerateKey();
+    if (!key.ok()) return key.status();
+    Result<std::string> pem = PrivateKeyToPem(key->get());
+    if (!pem.ok()) return pem.status();
+    KITE_RETURN_IF_ERROR(InPath(sa_key_path, WriteFileAtomically(sa_key_path, *pem, 0600)));
+    pki.service_account_key_pem = std::move(*pem);
+  }
   return pki;
 }
 

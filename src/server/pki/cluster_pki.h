@@ -6,6 +6,8 @@
 //   server-ca.crt / server-ca.key         the cluster CA (10 years)
 //   serving-kite.crt / serving-kite.key   the API server's certificate, CN "kite"
 //   client-admin.crt / client-admin.key   CN "system:admin", O "system:masters"
+//   service.key                           signs service-account tokens (ES256); kept for
+//                                         ever, since tokens in pods were signed with it
 // Keys are written with mode 0600, certificates 0644; every file is written whole or not
 // at all (temporary file + rename), key before certificate.
 // On later starts the files are loaded and reused. The CA is never replaced once it has a
@@ -39,6 +41,7 @@ inline constexpr char kServerCertFile[] = "serving-kite.crt";
 inline constexpr char kServerKeyFile[] = "serving-kite.key";
 inline constexpr char kAdminCertFile[] = "client-admin.crt";
 inline constexpr char kAdminKeyFile[] = "client-admin.key";
+inline constexpr char kServiceAccountKeyFile[] = "service.key";
 
 inline constexpr char kServerCommonName[] = "kite";
 inline constexpr char kAdminUser[] = "system:admin";
@@ -55,6 +58,7 @@ struct ClusterPki {
   std::string server_key_pem;
   std::string admin_cert_pem;
   std::string admin_key_pem;
+  std::string service_account_key_pem;
 
   std::string ca_cert_path;
   std::string ca_key_path;

@@ -231,6 +231,34 @@ NAME="the binding is namespaced"; has "forbidden" "$(as_token /apis/apps/v1/name
 NAME="view cannot write"
 has "forbidden" "$(curl -sk -X DELETE -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT/api/v1/namespaces/demo/configmaps/settings")"
 
+# --- service-account tokens ----------------------------------------------------------------------
+# The serviceaccount controller gives every namespace a "default" account.
+deadline=$((SECONDS + 10))
+until kubectl get serviceaccount default -n demo >/dev/null 2>&1; do
+  ((SECONDS > deadline)) && break
+  sleep 0.1
+done
+k "default service account" get serviceaccount default -n demo; ok; has "default"
+k "create token" create token default -n demo --duration=10m; ok
+SA_TOKEN="$OUT"
+NAME="token is a JWT"; [[ "$SA_TOKEN" =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]] && pass "$NAME" || fail "$NAME: $SA_TOKEN"
+as_sa() { curl -sk -H "Authorization: Bearer $SA_TOKEN" "https://127.0.0.1:$PORT$1"; }
+NAME="service account is authenticated and authorized as itself"
+has 'User \"system:serviceaccount:demo:default\" cannot list resource \"secrets\"' "$(as_sa /api/v1/namespaces/demo/secrets)"
+NAME="a tampered token is rejected"
+has '"code":401' "$(curl -sk -H "Authorization: Bearer ${SA_TOKEN}x" "https://127.0.0.1:$PORT/api/v1/namespaces/demo/secrets")"
+NAME="service accounts read the issuer's keys"; has '"alg":"ES256"' "$(as_sa /openid/v1/jwks)"
+NAME="openid configuration"; has '"issuer":"https://kubernetes.default.svc.cluster.local"' "$(as_sa /.well-known/openid-configuration)"
+k "token too short" create token default -n demo --duration=1m; failed_with "may not specify a duration less than 10 minutes"
+k "delete service account" delete serviceaccount default -n demo; ok
+NAME="a token dies with its service account"
+deadline=$((SECONDS + 10))
+until [[ "$(as_sa /api/v1/namespaces/demo/secrets)" == *'"code":401'* ]]; do
+  ((SECONDS > deadline)) && break
+  sleep 0.1
+done
+has '"code":401' "$(as_sa /api/v1/namespaces/demo/secrets)"
+
 # --- delete -------------------------------------------------------------------------------------
 k "delete configmap" delete configmap settings -n demo; ok; has 'configmap "settings" deleted'
 k "deleted" get configmap settings -n demo; failed_with "not found"

@@ -605,7 +605,7 @@ TEST_CASE("bootstrap policy: created once, idempotent, and what it grants") {
   REQUIRE(kite::auth::EnsureBootstrapPolicy(c.kv.get(), &clock).ok());
   int64_t after_first = c.kv->CurrentRevision();
   std::vector<std::string> keys = kite::auth::BootstrapPolicyKeys();
-  REQUIRE(keys.size() == 16);
+  REQUIRE(keys.size() == 18);
   auto listed = c.kv->Range(kite::store::RangeRequest::Prefix(kite::auth::kRbacPrefix));
   REQUIRE(listed.ok());
   CHECK(listed->kvs.size() == keys.size());
