@@ -100,6 +100,7 @@ int RunServer(const std::vector<std::string>& args) {
   api_options.bind_address = config->bind_address;
   api_options.port = config->https_listen_port;
   api_options.join_token = *token;
+  api_options.service_cidr = config->service_cidr;
   api_options.kubeconfig_path = config->write_kubeconfig;
   api_options.kubeconfig_mode = config->write_kubeconfig_mode;
   Result<std::unique_ptr<apiserver::ApiServer>> api = apiserver::ApiServer::Start(api_options, kv.get());

@@ -22,6 +22,7 @@ using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabu
 struct ApiServer::Parts {
   std::unique_ptr<WatchTicker> ticker;
   std::unique_ptr<auth::RbacAuthorizer> authorizer;
+  std::unique_ptr<ServiceAllocator> services;
   std::unique_ptr<authn::TokenSigner> token_signer;
   std::unique_ptr<authn::TokenVerifier> token_verifier;
   std::unique_ptr<ApiHandler> handler;
@@ -47,7 +48,7 @@ Status EnsureBuiltinNamespaces(store::KvStore* kv, Clock* clock) {
     std::string created = FormatRfc3339Seconds(now);
     Result<rapidjson::Document> doc = ParseJsonObject(
         std::string("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"") + name +
-        "\",\"uid\":\"" + std::string(name) + "-" + std::to_string(now / 1000) +
+        "\",\"uid\":\"" + NewUid() +
         "\",\"creationTimestamp\":\"" + created + "\",\"labels\":{\"kubernetes.io/metadata.name\":\"" +
         name + "\"}},\"spec\":{\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}}");
     if (!doc.ok()) return doc.status();
@@ -56,6 +57,26 @@ Status EnsureBuiltinNamespaces(store::KvStore* kv, Clock* clock) {
       return created_rev.status();
     }
   }
+  return Status::Ok();
+}
+
+// The `kubernetes` Service in default: how pods find the API server (its first cluster IP).
+Status EnsureKubernetesService(store::KvStore* kv, Clock* clock, const std::string& cluster_ip, int port) {
+  std::string key = ObjectKey("", "services", "default", "kubernetes");
+  Result<store::KeyValue> existing = kv->Get(key);
+  if (existing.ok()) return Status::Ok();
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+  Result<rapidjson::Document> doc = ParseJsonObject(
+      R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"kubernetes","namespace":"default","uid":")" +
+      NewUid() + R"(","creationTimestamp":")" + FormatRfc3339Seconds(clock->NowMillis()) +
+      R"(","labels":{"component":"apiserver","provider":"kubernetes"}},"spec":{"ports":[{"name":"https",)"
+      R"("protocol":"TCP","port":443,"targetPort":)" + std::to_string(port) + R"(}],"clusterIP":")" + cluster_ip +
+      R"(","clusterIPs":[")" + cluster_ip + R"("],"type":"ClusterIP","sessionAffinity":"None",)"
+      R"("ipFamilies":["IPv4"],"ipFamilyPolicy":"SingleStack","internalTrafficPolicy":"Cluster"},)"
+      R"("status":{"loadBalancer":{}}})");
+  if (!doc.ok()) return doc.status();
+  Result<int64_t> created = kv->Create(key, EncodeForStorage(*doc));
+  if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
   return Status::Ok();
 }
 
@@ -99,8 +120,15 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   if (!authorizer.ok()) return authorizer.status();
   parts->authorizer = std::move(authorizer).value();
   parts->ticker = std::make_unique<WatchTicker>();
+  Result<std::unique_ptr<ServiceAllocator>> services =
+      ServiceAllocator::Create({.service_cidr = options.service_cidr}, kv, clock);
+  if (!services.ok()) return services.status();
+  parts->services = std::move(services).value();
+  KITE_RETURN_IF_ERROR(EnsureKubernetesService(kv, clock, parts->services->FirstAddress(),
+                                               options.port == 0 ? 6443 : options.port));
   RestDependencies deps;
   deps.kv = kv;
+  deps.services = parts->services.get();
   deps.clock = clock;
   deps.ticker = parts->ticker.get();
   deps.protobuf = [](std::string_view body) -> Result<rapidjson::Document> {

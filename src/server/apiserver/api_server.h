@@ -25,6 +25,7 @@ struct ApiServerOptions {
   std::string join_token;
   std::string kubeconfig_path;  // "" = do not write one
   uint32_t kubeconfig_mode = 0600;
+  std::string service_cidr = "10.43.0.0/16";  // cluster IPs of Services (IPv4)
   std::vector<std::string> extra_sans;  // beyond localhost, 127.0.0.1, the kubernetes names
   Clock* clock = nullptr;       // null = the system clock
 };

@@ -1,5 +1,8 @@
 #include "src/server/apiserver/object_codec.h"
 
+#include <cstdio>
+#include <random>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -74,6 +77,18 @@ std::string WithResourceVersion(std::string_view stored, int64_t revision) {
   out.reserve(stored.size() + 32);
   AppendWithResourceVersion(out, stored, revision);
   return out;
+}
+
+std::string NewUid() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[40];
+  snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+           static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
 }
 
 }  // namespace kite::apiserver

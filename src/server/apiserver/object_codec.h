@@ -28,6 +28,9 @@ std::string CollectionPrefix(std::string_view group, std::string_view resource,
 // metadata to the front. `object` must be a JSON object with an object `metadata`.
 std::string EncodeForStorage(rapidjson::Document& object);
 
+// A random (version 4) UUID: metadata.uid of a new object.
+std::string NewUid();
+
 // The stored bytes with metadata.resourceVersion = `revision`, ready to send.
 std::string WithResourceVersion(std::string_view stored, int64_t revision);
 // Appends the same to `out` (list and watch building).

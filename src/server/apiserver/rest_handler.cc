@@ -55,18 +55,6 @@ std::mt19937_64& Rng() {
   return rng;
 }
 
-std::string NewUid() {
-  uint64_t a = Rng()(), b = Rng()();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  char buf[40];
-  snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-           static_cast<unsigned>(b >> 48),
-           static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
-
 // The alphabet Kubernetes uses for generateName suffixes (no vowels, no look-alikes).
 std::string RandomSuffix() {
   static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
@@ -426,6 +414,7 @@ http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document 
   if (auto e = CheckNamespaceUsable(r, deps_.kv)) return ErrorResponse(*e);
   int64_t now = deps_.clock->NowMillis();
   DefaultOnCreate(r, object, now);
+  if (auto e = Admit(r, object, nullptr)) return ErrorResponse(*e);
 
   Value& md = *MutableMember(object, "metadata");
   std::string generate_name(StringMember(md, "generateName"));
@@ -449,6 +438,15 @@ http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document 
     return ErrorResponse(FromStoreStatus(revision.status(), GR(r), name));
   }
   return ErrorResponse(TimeoutError("could not generate a unique name for " + generate_name, 1));
+}
+
+std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& object, const Value* old) {
+  bool is_service = r.resource->group.empty() && r.resource->resource == "services";
+  if (is_service && deps_.services && r.info.subresource.empty()) {
+    std::vector<StatusCause> causes = deps_.services->Allocate(object, old);
+    if (!causes.empty()) return InvalidError("", "Service", ObjectName(object), std::move(causes));
+  }
+  return std::nullopt;
 }
 
 http::HandlerResult RestHandler::Get(const RestRequest& r) {
@@ -727,6 +725,7 @@ http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mut
       return ErrorResponse(InvalidError(r.resource->group, r.resource->kind, r.info.name,
                                         std::move(causes)));
     }
+    if (auto e = Admit(r, object, &*current)) return ErrorResponse(*e);
     int64_t now = deps_.clock->NowMillis();
     std::string stored = EncodeForStorage(object);
     if (stored == kv->value) return ObjectResponse(r, 200, current_json, now);  // no change

@@ -20,6 +20,7 @@
 #include "src/server/apiserver/api_error.h"
 #include "src/server/apiserver/content_types.h"
 #include "src/server/apiserver/request_info.h"
+#include "src/server/apiserver/service_allocator.h"
 #include "src/server/apiserver/watch_stream.h"
 #include "src/server/http/http_types.h"
 #include "src/server/patch/strategic_schema.h"
@@ -50,6 +51,8 @@ struct RestDependencies {
   std::function<const patch::StrategicSchema*(std::string_view group, std::string_view version,
                                               std::string_view kind)>
       strategic_schema;
+  // Cluster IPs and node ports for Services; null = Services get none (unit tests).
+  ServiceAllocator* services = nullptr;
 };
 
 class RestHandler {
@@ -81,6 +84,11 @@ class RestHandler {
                                       const std::string& precondition,
                                       std::vector<std::string>& warnings);
   http::HandlerResult CreateValidated(const RestRequest& r, rapidjson::Document object);
+  // What every write of an object passes after the generic checks: the kind's defaults and
+  // validation, and the allocations some kinds need (Service cluster IPs and node ports).
+  // `old` is the stored object on update, null on create.
+  std::optional<ApiError> Admit(const RestRequest& r, rapidjson::Document& object,
+                                const rapidjson::Value* old);
   // Deletes the object now, or marks it for deletion when finalizers or a grace period
   // hold it back.
   http::HandlerResult DeleteOne(const RestRequest& r, const std::string& name,

@@ -231,6 +231,25 @@ NAME="the binding is namespaced"; has "forbidden" "$(as_token /apis/apps/v1/name
 NAME="view cannot write"
 has "forbidden" "$(curl -sk -X DELETE -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT/api/v1/namespaces/demo/configmaps/settings")"
 
+# --- services: cluster IPs from --service-cidr, node ports from 30000-32767 ---------------------
+k "kubernetes service" get service kubernetes -n default -o jsonpath='{.spec.clusterIP}'; ok; has "10.43.0.1"
+k "create service" create service clusterip api -n demo --tcp=80:8080; ok
+k "cluster ip" get service api -n demo -o jsonpath='{.spec.clusterIP}'; ok
+API_IP="$OUT"
+NAME="cluster ip in range"; [[ "$API_IP" == 10.43.* && "$API_IP" != 10.43.0.1 ]] && pass "$NAME" || fail "$NAME: $API_IP"
+k "create nodeport service" create service nodeport edge -n demo --tcp=80:8080; ok
+k "node port" get service edge -n demo -o jsonpath='{.spec.ports[0].nodePort}'; ok
+NAME="node port in range"; [[ "$OUT" -ge 30000 && "$OUT" -le 32767 ]] && pass "$NAME" || fail "$NAME: $OUT"
+EDGE_PORT="$OUT"
+k "requested cluster ip taken" create service clusterip clash -n demo --tcp=80 --clusterip="$API_IP"
+failed_with "provided IP is already allocated"
+k "requested node port taken" create service nodeport clash2 -n demo --tcp=80 --node-port="$EDGE_PORT"
+failed_with "provided port is already allocated"
+k "service columns" get services -n demo; ok; has "NodePort"; has "$API_IP"
+k "cluster ip immutable on update" patch service api -n demo -p '{"spec":{"clusterIP":"10.43.99.99"}}'
+NAME="cluster ip kept or refused"
+[[ "$(kubectl get service api -n demo -o jsonpath='{.spec.clusterIP}')" == "$API_IP" ]] && pass "$NAME" || fail "$NAME"
+
 # --- service-account tokens ----------------------------------------------------------------------
 # The serviceaccount controller gives every namespace a "default" account.
 deadline=$((SECONDS + 10))
