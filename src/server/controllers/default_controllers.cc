@@ -1,5 +1,6 @@
 #include "src/server/controllers/default_controllers.h"
 
+#include "src/server/controllers/endpoints_controller.h"
 #include "src/server/controllers/garbage_collector.h"
 #include "src/server/controllers/node_lifecycle_controller.h"
 #include "src/server/controllers/service_account_controller.h"
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Controller>> DefaultControllers() {
   all.push_back(std::make_unique<ServiceAccountController>());
   all.push_back(std::make_unique<GarbageCollector>(BuiltinGcResources()));
   all.push_back(std::make_unique<NodeLifecycleController>());
+  all.push_back(std::make_unique<EndpointsController>());
   return all;
 }
 
