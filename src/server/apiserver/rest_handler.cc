@@ -7,6 +7,7 @@
 #include <random>
 
 #include "src/server/apiserver/field_validation.h"
+#include "src/server/apply/apply.h"
 #include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/validation/object_meta_validation.h"
@@ -64,6 +65,29 @@ std::string RandomSuffix() {
 }
 
 bool IsDryRun(const RestRequest& r) { return r.query.Get("dryRun") == "All"; }
+
+bool IsApply(const RestRequest& r) {
+  return r.info.verb == "patch" && r.http &&
+         r.http->Header("content-type").starts_with("application/apply-patch+yaml");
+}
+
+// Who a write is recorded as in managedFields: the fieldManager parameter, or the client's
+// User-Agent up to its first "/" (Kubernetes' default: "kubectl", "OpenAPI-Generator").
+apply::ManagerIdentity ManagerOf(const RestRequest& r, std::string time) {
+  std::string manager = r.query.Get("fieldManager");
+  if (manager.empty() && r.http) {
+    std::string_view agent = r.http->Header("user-agent");
+    manager = std::string(agent.substr(0, agent.find('/')));
+    if (manager.size() > 128) manager.resize(128);
+  }
+  std::string subresource = r.info.subresource == "status" ? "status" : "";
+  return {std::move(manager), r.resource->GroupVersion(), std::move(subresource), std::move(time)};
+}
+
+apply::ApplyScope ScopeOf(const RestRequest& r) {
+  if (r.info.subresource == "status") return apply::ApplyScope::StatusSubresource();
+  return apply::ApplyScope::MainResource(r.resource->FindSubresource("status") != nullptr);
+}
 
 std::string ObjectName(const Value& object) {
   if (const Value* md = Member(object, "metadata")) return std::string(StringMember(*md, "name"));
@@ -446,6 +470,15 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     std::vector<StatusCause> causes = deps_.services->Allocate(object, old);
     if (!causes.empty()) return InvalidError("", "Service", ObjectName(object), std::move(causes));
   }
+  // Field ownership of every write but an apply (which recorded its own).
+  if (!IsApply(r) && (r.info.subresource.empty() || r.info.subresource == "status")) {
+    const patch::StrategicSchema* schema =
+        deps_.strategic_schema ? deps_.strategic_schema(r.resource->group, r.resource->version, r.resource->kind)
+                               : nullptr;
+    Status tracked = apply::TrackUpdate(old, object, ManagerOf(r, FormatRfc3339Seconds(deps_.clock->NowMillis())),
+                                        schema, ScopeOf(r));
+    if (!tracked.ok()) return BadRequestError(tracked.message());
+  }
   return std::nullopt;
 }
 
@@ -758,9 +791,8 @@ http::HandlerResult RestHandler::Patch(const RestRequest& r) {
           : nullptr;
 
   if (type == "application/apply-patch+yaml") {
-    // Server-side apply, simplified: the applied configuration is merged into the live
-    // object with strategic-merge semantics, or created when there is none. Field
-    // ownership (managedFields, conflicts) is not tracked yet.
+    // Server-side apply: the configuration is merged into the live object (or creates it),
+    // with field ownership recorded in managedFields and conflicts answered with 409.
     Result<Document> applied = YamlToJson(body);
     if (!applied.ok() || !applied->IsObject()) {
       return ErrorResponse(BadRequestError(applied.ok() ? "the applied configuration is not an object"
@@ -770,25 +802,45 @@ http::HandlerResult RestHandler::Patch(const RestRequest& r) {
       return ErrorResponse(BadRequestError(
           "PATCH, application/apply-patch+yaml requires fieldManager to be set"));
     }
+    std::string_view applied_version = StringMember(*applied, "apiVersion");
+    std::string_view applied_kind = StringMember(*applied, "kind");
+    if (applied_version != r.resource->GroupVersion() || applied_kind != r.resource->kind) {
+      return ErrorResponse(BadRequestError("invalid object type: " + std::string(applied_version) + ", Kind=" +
+                                           std::string(applied_kind) + " (expected " + r.resource->GroupVersion() +
+                                           ", Kind=" + r.resource->kind + ")"));
+    }
+    apply::ManagerIdentity who = ManagerOf(r, FormatRfc3339Seconds(deps_.clock->NowMillis()));
+    bool force = r.query.GetBool("force");
+    apply::ApplyScope scope = ScopeOf(r);
+    auto conflict_error = [&](const std::vector<apply::FieldConflict>& conflicts) {
+      ApiError e = ConflictError(GR(r), r.info.name, "");
+      e.message = apply::ConflictMessage(conflicts);
+      for (const apply::FieldConflict& c : conflicts) e.causes.push_back(apply::ConflictCause(c));
+      return e;
+    };
     Result<store::KeyValue> existing = deps_.kv->Get(KeyOf(r, r.info.name));
     if (!existing.ok() && existing.status().code() == StatusCode::kNotFound && !status_only) {
-      Document object = std::move(applied).value();
-      std::string name = ObjectName(object);
+      std::string name = ObjectName(*applied);
       if (!name.empty() && name != r.info.name) {
         return ErrorResponse(BadRequestError("the name of the object (" + name +
                                              ") does not match the name on the URL (" + r.info.name + ")"));
       }
+      Result<apply::ApplyOutcome> outcome = apply::Apply(nullptr, *applied, who, force, schema, scope);
+      if (!outcome.ok()) return ErrorResponse(BadRequestError(outcome.status().message()));
+      if (!outcome->conflicts.empty()) return ErrorResponse(conflict_error(outcome->conflicts));
+      Document object = std::move(outcome->object);
       SetStringMember(EnsureObjectMember(object, "metadata", object.GetAllocator()), "name",
                       r.info.name, object.GetAllocator());
       return CreateObject(r, std::move(object));
     }
-    std::string applied_json = ToJson(*applied);
     return WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
-      Document d;
-      d.CopyFrom(current, d.GetAllocator());
-      Status s = patch::ApplyStrategicMergePatch(d, applied_json, schema);
-      if (!s.ok()) return BadRequestError(s.message());
-      return d;
+      Document live;
+      live.CopyFrom(current, live.GetAllocator());
+      RemoveMember(*MutableMember(live, "metadata"), "resourceVersion");
+      Result<apply::ApplyOutcome> outcome = apply::Apply(&live, *applied, who, force, schema, scope);
+      if (!outcome.ok()) return BadRequestError(outcome.status().message());
+      if (!outcome->conflicts.empty()) return conflict_error(outcome->conflicts);
+      return std::move(outcome->object);
     }, "");
   }
 

@@ -182,6 +182,27 @@ k "apply --server-side" apply --server-side -f "$TMP/ssa.yaml"; ok; has "configm
 sed -i 's/owner: server-side/owner: changed/' "$TMP/ssa.yaml"
 k "apply --server-side again" apply --server-side -f "$TMP/ssa.yaml"; ok
 k "server-side applied value" get configmap ssa -n demo -o jsonpath='{.data.owner}'; ok; has "changed"
+k "apply records ownership" get configmap ssa -n demo -o yaml --show-managed-fields; ok
+has "manager: kubectl"; has "operation: Apply"; has "f:owner: {}"
+k "another manager takes the field" patch configmap ssa -n demo --type merge -p '{"data":{"owner":"patched"}}'; ok
+sed -i 's/owner: changed/owner: mine-again/' "$TMP/ssa.yaml"
+k "apply conflict" apply --server-side -f "$TMP/ssa.yaml"
+failed_with 'Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.owner'
+k "apply --force-conflicts" apply --server-side --force-conflicts -f "$TMP/ssa.yaml"; ok
+k "forced value" get configmap ssa -n demo -o jsonpath='{.data.owner}'; ok; has "mine-again"
+cat >"$TMP/ssa-less.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ssa
+  namespace: demo
+data:
+  extra: kept
+YAML
+k "apply drops an unlisted field" apply --server-side --force-conflicts -f "$TMP/ssa-less.yaml"; ok
+k "dropped field is gone" get configmap ssa -n demo -o jsonpath='{.data}'; ok; has '"extra":"kept"'; hasnt '"owner"'
+k "create records an update manager" get configmap settings -n demo -o yaml --show-managed-fields; ok
+has "manager: kubectl-create"; has "operation: Update"
 
 # --- label, annotate, patch, scale ---------------------------------------------------------------
 k "label" label configmap settings -n demo tier=gold; ok; has "labeled"
