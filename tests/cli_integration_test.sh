@@ -148,8 +148,8 @@ fi
 if run "bad runtime" 2 agent --server https://127.0.0.1:1 --token t --runtime docker; then
   expect "bad runtime named" '"docker"' "$ERR"
 fi
-if run "agent not built yet" 1 agent --server https://127.0.0.1:1 --token t --runtime fake; then
-  expect "agent says not built yet" "not built yet" "$ERR"
+if run "agent needs the cluster CA" 2 agent --server https://127.0.0.1:1 --token t --runtime fake; then
+  expect "agent names --server-ca" "--server-ca" "$ERR"
 fi
 
 # --- kubectl: not on the PATH -> 127 -------------------------------------------------------

@@ -124,7 +124,8 @@ TEST_CASE("a non-root user without HOME must name the data dir", "[cli]") {
   facts.home = "";
   CHECK(Contains(ErrorOf(ParseServer({}, facts)), "--data-dir"));
   CHECK(ParseServer({"--data-dir", "/d"}, facts).ok());
-  CHECK(Contains(ErrorOf(ParseAgentConfig({"--server", "https://s", "--token", "t"}, facts)),
+  CHECK(Contains(ErrorOf(ParseAgentConfig(
+                     {"--server", "https://s", "--token", "t", "--server-ca", "/ca.crt"}, facts)),
                  "--data-dir"));
 }
 
@@ -491,18 +492,21 @@ TEST_CASE("ParseConfigFile keeps scalars as written", "[cli]") {
 }
 
 TEST_CASE("agent flags", "[cli]") {
-  const Args required = {"--server", "https://10.0.0.1:6443", "--token", "t0k"};
+  const Args required = {"--server", "https://10.0.0.1:6443", "--token", "t0k", "--server-ca",
+                         "tls/server-ca.crt"};
   SECTION("defaults") {
     Result<AgentConfig> config = ParseAgentConfig(required, RootHost());
     REQUIRE(config.ok());
     CHECK(config->server_url == "https://10.0.0.1:6443");
     CHECK(config->token == "t0k");
+    CHECK(config->server_ca == "/work/tls/server-ca.crt");  // relative to the working directory
     CHECK(config->data_dir == "/var/lib/kite");
     CHECK(config->node_name == "kite-host");
     CHECK(config->runtime == RuntimeKind::kContainerd);
     Result<AgentConfig> user = ParseAgentConfig(required, UserHost());
     REQUIRE(user.ok());
     CHECK(user->data_dir == "/home/ann/.local/share/kite");
+    CHECK(user->server_ca == "/home/ann/src/tls/server-ca.crt");
   }
   SECTION("every flag in both forms") {
     for (bool joined : {false, true}) {
@@ -517,6 +521,7 @@ TEST_CASE("agent flags", "[cli]") {
       Args args;
       flag(args, "server", "http://h");
       flag(args, "token", "tk");
+      flag(args, "server-ca", "/etc/kite/ca.pem");
       flag(args, "data-dir", "/a");
       flag(args, "node-name", "worker-1");
       flag(args, "runtime", "fake");
@@ -524,17 +529,23 @@ TEST_CASE("agent flags", "[cli]") {
       REQUIRE(config.ok());
       CHECK(config->server_url == "http://h");
       CHECK(config->token == "tk");
+      CHECK(config->server_ca == "/etc/kite/ca.pem");
       CHECK(config->data_dir == "/a");
       CHECK(config->node_name == "worker-1");
       CHECK(config->runtime == RuntimeKind::kFake);
     }
   }
-  SECTION("--server and --token are required") {
+  SECTION("--server, --token and --server-ca are required") {
     CHECK(ErrorOf(ParseAgentConfig({"--token", "t"}, RootHost())) ==
           "missing required flag --server for \"kite agent\"; see 'kite agent --help'");
     CHECK(Contains(ErrorOf(ParseAgentConfig({"--server", "https://s"}, RootHost())),
                    "missing required flag --token"));
     CHECK(Contains(ErrorOf(ParseAgentConfig({}, RootHost())), "--server"));
+    CHECK(ErrorOf(ParseAgentConfig({"--server", "https://s", "--token", "t"}, RootHost())) ==
+          "missing required flag --server-ca for \"kite agent\"; see 'kite agent --help'");
+    CHECK(Contains(ErrorOf(ParseAgentConfig({"--server", "https://s", "--token", "t", "--server-ca"},
+                                            RootHost())),
+                   "--server-ca needs a value"));
   }
   SECTION("bad values") {
     Args args = required;
@@ -552,18 +563,23 @@ TEST_CASE("agent flags", "[cli]") {
 
 TEST_CASE("sim flags", "[cli]") {
   SECTION("both forms") {
-    Result<SimConfig> a = ParseSimConfig({"--server", "https://s:6443", "--token", "t", "--nodes", "50"});
+    Result<SimConfig> a = ParseSimConfig(
+        {"--server", "https://s:6443", "--token", "t", "--server-ca", "ca.crt", "--nodes", "50"});
     REQUIRE(a.ok());
     CHECK(a->server_url == "https://s:6443");
     CHECK(a->token == "t");
+    CHECK(a->server_ca == "ca.crt");
     CHECK(a->nodes == 50);
-    Result<SimConfig> b = ParseSimConfig({"--server=https://s", "--token=t", "--nodes=1"});
+    Result<SimConfig> b =
+        ParseSimConfig({"--server=https://s", "--token=t", "--server-ca=/ca.crt", "--nodes=1"});
     REQUIRE(b.ok());
+    CHECK(b->server_ca == "/ca.crt");
     CHECK(b->nodes == 1);
   }
   SECTION("--nodes is required and positive") {
-    CHECK(Contains(ErrorOf(ParseSimConfig({"--server", "https://s", "--token", "t"})),
-                   "missing required flag --nodes"));
+    CHECK(Contains(
+        ErrorOf(ParseSimConfig({"--server", "https://s", "--token", "t", "--server-ca", "c"})),
+        "missing required flag --nodes"));
     for (const char* n : {"0", "abc", "1.5", "100001"}) {
       INFO(n);
       std::string message =
@@ -575,10 +591,13 @@ TEST_CASE("sim flags", "[cli]") {
         ErrorOf(ParseSimConfig({"--server", "https://s", "--token", "t", "--nodes", "-3"})),
         "--nodes needs a value"));
   }
-  SECTION("--server and --token are required") {
+  SECTION("--server, --token and --server-ca are required") {
     CHECK(Contains(ErrorOf(ParseSimConfig({"--token", "t", "--nodes", "1"})), "--server"));
     CHECK(Contains(ErrorOf(ParseSimConfig({"--server", "https://s", "--nodes", "1"})),
                    "--token"));
+    CHECK(Contains(
+        ErrorOf(ParseSimConfig({"--server", "https://s", "--token", "t", "--nodes", "1"})),
+        "missing required flag --server-ca for \"kite sim\""));
   }
 }
 
@@ -604,6 +623,8 @@ TEST_CASE("command help lists every flag with its default", "[cli]") {
   CHECK(Contains(user_help, "/home/ann/.local/share/kite"));
   std::string agent_help = FormatCommandHelp(AgentCommandSpec(RootHost()));
   CHECK(Contains(agent_help, "--server URL"));
+  CHECK(Contains(agent_help, "--server-ca FILE"));
+  CHECK(Contains(FormatCommandHelp(SimCommandSpec()), "--server-ca FILE"));
   CHECK(Contains(agent_help, "(required)"));
   // No line is wider than 80 columns, save a word too long to break.
   std::istringstream lines(help + agent_help);

@@ -1,15 +1,70 @@
 #include "src/cli/agent_command.h"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstring>
 #include <iostream>
 
+#include "src/agent/agent_runner.h"
+#include "src/agent/local_node.h"
+#include "src/agent/node_agent.h"
+#include "src/agent/sim_cluster.h"
 #include "src/cli/agent_config.h"
 #include "src/cli/exit_code.h"
 #include "src/cli/flag_parser.h"
 #include "src/cli/help.h"
 #include "src/cli/host_facts.h"
 #include "src/cli/sim_config.h"
+#include "src/runtime/fake_runtime.h"
+#include "src/server/client/https_transport.h"
 
 namespace kite::cli {
+namespace {
+
+// Blocks SIGINT and SIGTERM before any thread exists, so every thread inherits the mask
+// and only WaitForShutdown receives them.
+Status BlockShutdownSignals(sigset_t& signals) {
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  if (int err = pthread_sigmask(SIG_BLOCK, &signals, nullptr); err != 0) {
+    return InternalError(std::string("cannot block signals: ") + strerror(err));
+  }
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal is dropped
+  // instead of pending: restore the defaults (harmless while blocked).
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  return Status();
+}
+
+const char* WaitForShutdown(const sigset_t& signals) {
+  int signal_number = 0;
+  if (sigwait(&signals, &signal_number) != 0) return "a failed sigwait";
+  return signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+// The HTTPS transport to `server_url`, verified by the CA in `ca_path`, with `token`.
+Result<std::unique_ptr<client::HttpsTransport>> Connect(const std::string& server_url,
+                                                        const std::string& token,
+                                                        const std::string& ca_path) {
+  Result<std::optional<std::string>> ca = ReadFileIfExists(ca_path);
+  if (!ca.ok()) return ca.status();
+  if (!ca->has_value()) return InvalidArgumentError("--server-ca " + ca_path + ": no such file");
+  client::HttpsTransportOptions options;
+  options.server_url = server_url;
+  options.ca_pem = std::move(**ca);
+  options.bearer_token = token;
+  options.user_agent = "kite-agent";
+  Result<std::unique_ptr<client::HttpsTransport>> transport = client::HttpsTransport::Create(std::move(options));
+  if (!transport.ok() && transport.status().code() == StatusCode::kInvalidArgument &&
+      transport.status().message().find("CA") != std::string::npos) {
+    return InvalidArgumentError("--server-ca " + ca_path + ": " + transport.status().message());
+  }
+  return transport;
+}
+
+}  // namespace
 
 int RunAgent(const std::vector<std::string>& args) {
   HostFacts facts = ReadHostFacts();
@@ -22,8 +77,43 @@ int RunAgent(const std::vector<std::string>& args) {
     std::cerr << "kite: " << config.status().message() << "\n";
     return ExitCode::kUsage;
   }
-  std::cerr << "kite agent: not built yet (node agent comes with its own issue)\n";
-  return ExitCode::kFailure;
+  if (config->runtime != RuntimeKind::kFake) {
+    std::cerr << "kite agent: the containerd runtime is not built yet; use --runtime fake\n";
+    return ExitCode::kFailure;
+  }
+  sigset_t signals;
+  if (Status s = BlockShutdownSignals(signals); !s.ok()) {
+    std::cerr << "kite: " << s.message() << "\n";
+    return ExitCode::kFailure;
+  }
+  Result<std::unique_ptr<client::HttpsTransport>> transport =
+      Connect(config->server_url, config->token, config->server_ca);
+  if (!transport.ok()) {
+    std::cerr << "kite agent: " << transport.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  runtime::FakeRuntimeOptions runtime_options;
+  agent::NodeAgentOptions node;
+  node.node = agent::LocalNodeDescription(config->node_name, "fake://1.0");
+  runtime_options.pod_cidr = node.node.pod_cidr;
+  Result<std::unique_ptr<runtime::FakeRuntime>> rt = runtime::FakeRuntime::Create(runtime_options);
+  if (!rt.ok()) {
+    std::cerr << "kite agent: " << rt.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  std::vector<std::unique_ptr<agent::NodeAgent>> nodes;
+  nodes.push_back(std::make_unique<agent::NodeAgent>(std::move(node), transport->get(), rt->get()));
+  {
+    agent::AgentRunner runner(transport->get(), std::move(nodes));
+    runner.Start();
+    std::cerr << "kite agent: node " << config->node_name << " joining " << config->server_url
+              << " (runtime fake)\n";
+    const char* why = WaitForShutdown(signals);
+    std::cerr << "kite agent: received " << why << ", stopping\n";
+    runner.Stop();
+  }
+  std::cerr << "kite agent: stopped\n";
+  return ExitCode::kOk;
 }
 
 int RunSim(const std::vector<std::string>& args) {
@@ -36,8 +126,37 @@ int RunSim(const std::vector<std::string>& args) {
     std::cerr << "kite: " << config.status().message() << "\n";
     return ExitCode::kUsage;
   }
-  std::cerr << "kite sim: not built yet (simulated nodes come with the node agent's issue)\n";
-  return ExitCode::kFailure;
+  sigset_t signals;
+  if (Status s = BlockShutdownSignals(signals); !s.ok()) {
+    std::cerr << "kite: " << s.message() << "\n";
+    return ExitCode::kFailure;
+  }
+  Result<std::unique_ptr<client::HttpsTransport>> transport =
+      Connect(config->server_url, config->token, config->server_ca);
+  if (!transport.ok()) {
+    std::cerr << "kite sim: " << transport.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  agent::SimClusterOptions options;
+  options.nodes = config->nodes;
+  // Workers wait on the network most of the time; a few more than cores keeps them busy.
+  options.workers = static_cast<int>(std::min<int64_t>(8, 2 + config->nodes / 50));
+  Result<std::unique_ptr<agent::SimCluster>> cluster = agent::SimCluster::Create(transport->get(), options);
+  if (!cluster.ok()) {
+    std::cerr << "kite sim: " << cluster.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  (*cluster)->Start();
+  std::cerr << "kite sim: " << config->nodes << " simulated node" << (config->nodes == 1 ? "" : "s")
+            << " (" << agent::SimCluster::NodeName(options.name_prefix, 1)
+            << (config->nodes > 1 ? " ... " + agent::SimCluster::NodeName(options.name_prefix, config->nodes) : "")
+            << ") joining " << config->server_url << "\n";
+  const char* why = WaitForShutdown(signals);
+  std::cerr << "kite sim: received " << why << ", stopping\n";
+  (*cluster)->Stop();
+  cluster->reset();
+  std::cerr << "kite sim: stopped\n";
+  return ExitCode::kOk;
 }
 
 }  // namespace kite::cli

@@ -6,9 +6,10 @@
 
 namespace kite::cli {
 
-// Run `kite agent` / `kite sim` with `args` (the words after the command name) and return
-// the process exit status. At this stage they validate their flags and report that the
-// node agent is not built yet (ExitCode::kFailure).
+// Run `kite agent` / `kite sim` with `args` (the words after the command name) until
+// SIGTERM or SIGINT and return the process exit status. `kite agent` runs one node on the
+// fake runtime (the containerd runtime comes with its own issue); `kite sim` runs N
+// simulated nodes in one process.
 int RunAgent(const std::vector<std::string>& args);
 int RunSim(const std::vector<std::string>& args);
 

@@ -6,10 +6,18 @@
 
 namespace kite::cli {
 
+FlagSpec ServerCaFlag() {
+  return {.name = "server-ca",
+          .value_name = "FILE",
+          .help = "the cluster CA certificate that verifies the server (on the server: "
+                  "<data-dir>/server/tls/server-ca.crt)",
+          .required = true};
+}
+
 CommandSpec AgentCommandSpec(const HostFacts& facts) {
   CommandSpec spec;
   spec.name = "agent";
-  spec.usage = "kite agent --server URL --token TOKEN [flags]";
+  spec.usage = "kite agent --server URL --token TOKEN --server-ca FILE [flags]";
   spec.summary = "Join this machine to a cluster as a worker node";
   spec.description =
       "Registers this machine as a node of the cluster that --server serves, and runs its "
@@ -17,6 +25,7 @@ CommandSpec AgentCommandSpec(const HostFacts& facts) {
   spec.flags = {
       JoinServerFlag("https://10.0.0.1:6443"),
       JoinTokenFlag(),
+      ServerCaFlag(),
       DataDirFlag(facts, "agent"),
       NodeNameFlag(facts),
       {.name = "runtime",
@@ -38,6 +47,7 @@ Result<AgentConfig> ParseAgentConfig(const std::vector<std::string>& args,
   AgentConfig agent;
   agent.server_url = values->String("server");
   agent.token = values->String("token");
+  agent.server_ca = AbsolutePath(facts, values->String("server-ca"));
   if (!values->Has("data-dir")) {
     return InvalidArgumentError(
         "cannot choose a default --data-dir: HOME is not set; pass --data-dir");

@@ -20,6 +20,7 @@ enum class RuntimeKind {
 struct AgentConfig {
   std::string server_url;  // https://host:port of a kite server
   std::string token;
+  std::string server_ca;  // absolute path of the cluster CA certificate (PEM)
   std::string data_dir;  // absolute
   std::string node_name;
   RuntimeKind runtime = RuntimeKind::kContainerd;
@@ -27,8 +28,12 @@ struct AgentConfig {
 
 CommandSpec AgentCommandSpec(const HostFacts& facts);
 
+// --server-ca FILE: the cluster CA that verifies the server (required by `kite agent` and
+// `kite sim`).
+FlagSpec ServerCaFlag();
+
 // Resolves `kite agent`'s settings from `args` (the words after "agent") and the defaults
-// for `facts`. --server and --token are required. The agent reads no config file. Errors
+// for `facts`. --server, --token and --server-ca are required. The agent reads no config file. Errors
 // are kInvalidArgument and mean ExitCode::kUsage. Check WantsHelp(args) first.
 Result<AgentConfig> ParseAgentConfig(const std::vector<std::string>& args,
                                      const HostFacts& facts);

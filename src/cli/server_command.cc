@@ -18,6 +18,7 @@
 #include "src/server/client/in_process_transport.h"
 #include "src/server/controllers/controller_manager.h"
 #include "src/server/controllers/default_controllers.h"
+#include "src/server/scheduler/scheduler.h"
 #include "src/store/open_store.h"
 
 namespace kite::cli {
@@ -117,6 +118,7 @@ int RunServer(const std::vector<std::string>& args) {
                                                   {"system:masters"});
   controllers::ControllerManager controllers(&controller_transport);
   for (auto& controller : controllers::DefaultControllers()) controllers.Add(std::move(controller));
+  controllers.Add(std::make_unique<scheduler::Scheduler>(scheduler::Scheduler::Options{}));
   if (Status s = controllers.Start(); !s.ok()) {
     std::cerr << "kite: cannot start the controllers: " << s.message() << "\n";
     return ExitCode::kFailure;

@@ -1,5 +1,6 @@
 #include "src/cli/sim_config.h"
 
+#include "src/cli/agent_config.h"
 #include "src/cli/common_flags.h"
 #include "src/cli/flag_parser.h"
 
@@ -8,7 +9,7 @@ namespace kite::cli {
 CommandSpec SimCommandSpec() {
   CommandSpec spec;
   spec.name = "sim";
-  spec.usage = "kite sim --server URL --token TOKEN --nodes N";
+  spec.usage = "kite sim --server URL --token TOKEN --server-ca FILE --nodes N";
   spec.summary = "Join simulated nodes to a cluster, for scale tests";
   spec.description =
       "Registers N simulated nodes with the cluster that --server serves. They heartbeat "
@@ -17,6 +18,7 @@ CommandSpec SimCommandSpec() {
   spec.flags = {
       JoinServerFlag("https://127.0.0.1:6443"),
       JoinTokenFlag(),
+      ServerCaFlag(),
       {.name = "nodes",
        .kind = FlagKind::kInt,
        .value_name = "N",
@@ -35,6 +37,7 @@ Result<SimConfig> ParseSimConfig(const std::vector<std::string>& args) {
   SimConfig sim;
   sim.server_url = values->String("server");
   sim.token = values->String("token");
+  sim.server_ca = values->String("server-ca");
   sim.nodes = values->Int("nodes");
   return sim;
 }

@@ -13,6 +13,7 @@ namespace kite::cli {
 struct SimConfig {
   std::string server_url;
   std::string token;
+  std::string server_ca;  // path of the cluster CA certificate (PEM), as given
   int64_t nodes = 0;  // 1..kMaxSimNodes
 };
 
@@ -21,9 +22,9 @@ inline constexpr int64_t kMaxSimNodes = 100'000;
 
 CommandSpec SimCommandSpec();
 
-// Resolves `kite sim`'s settings from `args` (the words after "sim"). --server, --token
-// and --nodes are required. Errors are kInvalidArgument and mean ExitCode::kUsage.
-// Check WantsHelp(args) first.
+// Resolves `kite sim`'s settings from `args` (the words after "sim"). --server, --token,
+// --server-ca and --nodes are required. Errors are kInvalidArgument and mean
+// ExitCode::kUsage. Check WantsHelp(args) first.
 Result<SimConfig> ParseSimConfig(const std::vector<std::string>& args);
 
 }  // namespace kite::cli

@@ -78,7 +78,7 @@ ApiHandler::ApiHandler(ApiHandlerOptions options, RestDependencies deps)
       kv_(deps.kv),
       clock_(deps.clock),
       tokens_(options_.join_token, deps.kv, deps.clock, options_.token_verifier),
-      table_(resources::BuiltinResources()),
+      builtin_(BuildServedResources({}, nullptr)),
       protobuf_(deps.protobuf),
       rest_(std::move(deps)) {}
 
@@ -134,12 +134,13 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
                                            request.path.starts_with("/openapi/v3"))) {
       result = OpenApi(request);
     } else if (request.path.starts_with("/api")) {
-      result = Discovery(request, info);
+      result = Discovery(request, info, Served()->table);
     } else {
       result = NoSuchResourceResponse();
     }
   } else {
-    const resources::ResourceInfo* resource = table_.Find(info.group, info.version, info.resource);
+    std::shared_ptr<const ServedResources> served = Served();
+    const resources::ResourceInfo* resource = served->table.Find(info.group, info.version, info.resource);
     if (!resource) {
       result = NoSuchResourceResponse();
     } else if (resource->namespaced && info.namespace_name.empty() &&
@@ -163,6 +164,8 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
       rest_request.info = info;
       rest_request.query = std::move(query);
       rest_request.resource = resource;
+      rest_request.custom = served->FindCustom(info.group, info.version, info.resource);
+      rest_request.served = served;
       rest_request.user = *user;
       result = rest_.Serve(rest_request);
     }
@@ -173,18 +176,23 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
 
 const openapi::OpenApiService& ApiHandler::OpenApiDocuments() {
   std::call_once(openapi_once_, [this] {
-    openapi_ = openapi::OpenApiService::Build(schema::SchemaRegistry::Builtin(), table_);
+    openapi_ = openapi::OpenApiService::Build(schema::SchemaRegistry::Builtin(), builtin_->table);
   });
   return *openapi_;
 }
 
-http::HandlerResult ApiHandler::Discovery(const http::Request& request, const RequestInfo& info) {
+std::shared_ptr<const ServedResources> ApiHandler::Served() const {
+  return options_.crds ? options_.crds->Current() : builtin_;
+}
+
+http::HandlerResult ApiHandler::Discovery(const http::Request& request, const RequestInfo& info,
+                                          const resources::ResourceTable& table) {
   std::string aggregated_version;
   bool aggregated = WantsAggregatedDiscovery(request.Header("accept"), &aggregated_version);
   auto version = aggregated_version == "v2beta1" ? resources::AggregatedVersion::kV2Beta1
                                                  : resources::AggregatedVersion::kV2;
   auto aggregated_response = [&](bool legacy_core) {
-    http::Response r = JsonResponse(200, resources::AggregatedDiscovery(table_, legacy_core, version));
+    http::Response r = JsonResponse(200, resources::AggregatedDiscovery(table, legacy_core, version));
     r.content_type = std::string(resources::AggregatedContentType(version));
     return r;
   };
@@ -195,17 +203,17 @@ http::HandlerResult ApiHandler::Discovery(const http::Request& request, const Re
   }
   if (path == "/apis" || path == "/apis/") {
     if (aggregated) return aggregated_response(false);
-    return JsonResponse(200, resources::ApiGroupList(table_));
+    return JsonResponse(200, resources::ApiGroupList(table));
   }
   Result<std::string> doc = ::kite::NotFoundError("no such discovery document");
   if (info.api_prefix == "api" && !info.version.empty()) {
-    doc = resources::ApiResourceList(table_, "", info.version);
+    doc = resources::ApiResourceList(table, "", info.version);
   } else if (info.api_prefix == "apis" && !info.group.empty() && !info.version.empty()) {
-    doc = resources::ApiResourceList(table_, info.group, info.version);
+    doc = resources::ApiResourceList(table, info.group, info.version);
   } else if (info.api_prefix == "apis") {
     std::string_view group = std::string_view(path).substr(std::string_view("/apis/").size());
     while (!group.empty() && group.back() == '/') group.remove_suffix(1);
-    doc = resources::ApiGroup(table_, group);
+    doc = resources::ApiGroup(table, group);
   }
   if (!doc.ok()) {
     return NoSuchResourceResponse();

@@ -20,6 +20,7 @@
 
 #include "src/base/mutex.h"
 #include "src/server/apiserver/rest_handler.h"
+#include "src/server/apiserver/served_resources.h"
 #include "src/server/apiserver/token_authenticator.h"
 #include "src/server/authn/token_signer.h"
 #include "src/server/auth/authorizer.h"
@@ -38,6 +39,8 @@ struct ApiHandlerOptions {
   // tests) = neither.
   const authn::TokenSigner* token_signer = nullptr;
   const authn::TokenVerifier* token_verifier = nullptr;
+  // The resources served, kept current with the CRDs; null = the built-in ones only.
+  const CrdWatcher* crds = nullptr;
 };
 
 class ApiHandler : public http::Handler {
@@ -48,7 +51,9 @@ class ApiHandler : public http::Handler {
 
  private:
   std::optional<UserInfo> Authenticate(const http::Request& request) const;
-  http::HandlerResult Discovery(const http::Request& request, const RequestInfo& info);
+  http::HandlerResult Discovery(const http::Request& request, const RequestInfo& info,
+                                const resources::ResourceTable& table);
+  std::shared_ptr<const ServedResources> Served() const;
   http::Response Health(const http::Request& request, const QueryParams& query);
   http::Response Metrics();
   http::Response OpenApi(const http::Request& request);
@@ -60,9 +65,10 @@ class ApiHandler : public http::Handler {
   store::KvStore* const kv_;
   Clock* const clock_;
   const TokenAuthenticator tokens_;
-  const resources::ResourceTable table_;
+  // The built-in resources: what OpenAPI describes, and what is served without a CrdWatcher.
+  const std::shared_ptr<const ServedResources> builtin_;
   const ProtobufDecoder protobuf_;
-  // /openapi/v2 and /openapi/v3 documents, built once from table_ and the schema registry.
+  // /openapi/v2 and /openapi/v3 documents, built once from the built-in resources and the schema registry.
   // Built on the first request for them: they are megabytes that an idle server (and
   // most clients) never need.
   const openapi::OpenApiService& OpenApiDocuments();

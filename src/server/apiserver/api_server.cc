@@ -23,6 +23,7 @@ struct ApiServer::Parts {
   std::unique_ptr<WatchTicker> ticker;
   std::unique_ptr<auth::RbacAuthorizer> authorizer;
   std::unique_ptr<ServiceAllocator> services;
+  std::unique_ptr<CrdWatcher> crds;
   std::unique_ptr<authn::TokenSigner> token_signer;
   std::unique_ptr<authn::TokenVerifier> token_verifier;
   std::unique_ptr<ApiHandler> handler;
@@ -94,6 +95,7 @@ void ApiServer::Stop() {
   if (parts_->https) parts_->https->Stop();
   parts_->https.reset();
   parts_->handler.reset();
+  parts_->crds.reset();  // its watch thread reads the store
   parts_->authorizer.reset();  // its watch thread reads the store: gone before the store
   parts_->ticker.reset();
 }
@@ -143,6 +145,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   ApiHandlerOptions handler_options;
   handler_options.join_token = options.join_token;
   handler_options.authorizer = parts->authorizer.get();
+  Result<std::unique_ptr<CrdWatcher>> crds = CrdWatcher::Start(kv);
+  if (!crds.ok()) return crds.status();
+  parts->crds = std::move(crds).value();
+  handler_options.crds = parts->crds.get();
   Result<authn::TokenSigner> signer = authn::TokenSigner::FromPrivateKeyPem(pki->service_account_key_pem);
   if (!signer.ok()) return signer.status();
   Result<authn::TokenVerifier> verifier = authn::TokenVerifier::FromPublicKeyPem(

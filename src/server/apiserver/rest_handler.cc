@@ -8,6 +8,7 @@
 
 #include "src/server/apiserver/field_validation.h"
 #include "src/server/apply/apply.h"
+#include "src/server/crd/crd_validation.h"
 #include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/validation/object_meta_validation.h"
@@ -66,6 +67,8 @@ std::string RandomSuffix() {
 
 bool IsDryRun(const RestRequest& r) { return r.query.Get("dryRun") == "All"; }
 
+constexpr char kCrdCleanupFinalizer[] = "customresourcecleanup.apiextensions.k8s.io";
+
 bool IsApply(const RestRequest& r) {
   return r.info.verb == "patch" && r.http &&
          r.http->Header("content-type").starts_with("application/apply-patch+yaml");
@@ -120,6 +123,16 @@ int64_t GenerationOf(const Value& object) {
 std::string ResourceVersionOf(const Value& object) {
   const Value* md = Member(object, "metadata");
   return md ? std::string(StringMember(*md, "resourceVersion")) : std::string();
+}
+
+bool HasFinalizer(const Value& object, std::string_view name) {
+  const Value* md = Member(object, "metadata");
+  const Value* f = md ? Member(*md, "finalizers") : nullptr;
+  if (!f || !f->IsArray()) return false;
+  for (const Value& v : f->GetArray()) {
+    if (v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == name) return true;
+  }
+  return false;
 }
 
 bool HasFinalizers(const Value& object) {
@@ -239,8 +252,9 @@ void PreserveOnUpdate(const RestRequest& r, const Value& current, Document& upda
     }
   }
   if (status_only) return;
-  // With a status subresource, the main resource cannot change status.
-  if (HasSubresource(*r.resource, "status")) {
+  // With a status subresource, the main resource cannot change status (a binding can: it
+  // sets PodScheduled).
+  if (HasSubresource(*r.resource, "status") && r.info.subresource != "binding") {
     if (const Value* old_status = Member(current, "status")) {
       SetMember(updated, "status", Value(*old_status, a), a);
     } else {
@@ -287,9 +301,9 @@ ApiResult<Selectors> ParseSelectors(const RestRequest& r) {
 }
 
 // Serializes a Table of `objects` (already with resourceVersion) for the resource.
-std::string TableOf(const resources::ResourceInfo& info, const std::vector<std::string>& objects,
-                    const Value* list_metadata, bool column_definitions, const QueryParams& q,
-                    int64_t now_ms) {
+std::string TableOf(const resources::ResourceInfo& info, const CustomResourceServing* custom,
+                    const std::vector<std::string>& objects, const Value* list_metadata,
+                    bool column_definitions, const QueryParams& q, int64_t now_ms) {
   std::vector<Document> docs;
   docs.reserve(objects.size());
   std::vector<const Value*> pointers;
@@ -306,7 +320,12 @@ std::string TableOf(const resources::ResourceInfo& info, const std::vector<std::
   if (include == "Object") options.include_object = tables::IncludeObject::kObject;
   options.now = std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms));
   Document out;
-  tables::BuildTable(info.group, info.kind, pointers, list_metadata, options, out);
+  if (custom) {
+    Status built = tables::BuildCustomTable(custom->columns, pointers, list_metadata, options, out);
+    if (!built.ok()) return InternalServerError(built.message()).ToJson();
+  } else {
+    tables::BuildTable(info.group, info.kind, pointers, list_metadata, options, out);
+  }
   return ToJson(out);
 }
 
@@ -315,7 +334,7 @@ http::HandlerResult ObjectResponse(const RestRequest& r, int status, std::string
   OutputKind kind = NegotiateObjectOutput(r.http->Header("accept"));
   if (kind == OutputKind::kNotAcceptable) return ErrorResponse(NotAcceptableError());
   if (kind == OutputKind::kTable) {
-    return JsonResponse(status, TableOf(*r.resource, {object_json}, nullptr, true, r.query, now_ms));
+    return JsonResponse(status, TableOf(*r.resource, r.custom, {object_json}, nullptr, true, r.query, now_ms));
   }
   return JsonResponse(status, std::move(object_json));
 }
@@ -328,10 +347,15 @@ std::optional<ApiError> ValidateFields(const RestRequest& r, Document& object,
   if (!mode.empty() && mode != "Ignore" && mode != "Warn" && mode != "Strict") {
     return BadRequestError("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\"");
   }
-  const schema::MessageSchema* message = schema::SchemaRegistry::Builtin().FindKind(
-      r.resource->group, r.resource->version, r.resource->kind);
-  if (!message) return std::nullopt;
-  std::vector<std::string> unknown = PruneUnknownFields(object, *message);
+  std::vector<std::string> unknown;
+  if (r.custom && r.custom->schema) {
+    unknown = r.custom->schema->Prune(object, object.GetAllocator());
+  } else {
+    const schema::MessageSchema* message = schema::SchemaRegistry::Builtin().FindKind(
+        r.resource->group, r.resource->version, r.resource->kind);
+    if (!message) return std::nullopt;
+    unknown = PruneUnknownFields(object, *message);
+  }
   if (unknown.empty() || mode == "Ignore") return std::nullopt;
   if (mode == "Strict") {
     std::string list;
@@ -465,6 +489,29 @@ http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document 
 }
 
 std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& object, const Value* old) {
+  if (r.custom && r.custom->schema) {
+    // Custom resources: the CRD's structural schema defaults and validates them.
+    r.custom->schema->ApplyDefaults(object, object.GetAllocator());
+    std::vector<StatusCause> causes = r.custom->schema->Validate(object);
+    if (!causes.empty()) return InvalidError(r.resource->group, r.resource->kind, ObjectName(object), std::move(causes));
+  }
+  bool is_crd = r.resource->group == "apiextensions.k8s.io" && r.resource->resource == "customresourcedefinitions";
+  if (is_crd && r.info.subresource.empty()) {
+    crd::DefaultCrd(object, object.GetAllocator());
+    if (!old) {
+      // Deleting a CRD first deletes its objects (the crd controller), then the CRD.
+      Value& md = EnsureObjectMember(object, "metadata", object.GetAllocator());
+      if (!json::Member(md, "finalizers")) SetMember(md, "finalizers", Value(rapidjson::kArrayType), object.GetAllocator());
+      Value* finalizers = MutableMember(md, "finalizers");
+      if (finalizers->IsArray() && !HasFinalizer(object, kCrdCleanupFinalizer)) {
+        finalizers->PushBack(Value(kCrdCleanupFinalizer, object.GetAllocator()), object.GetAllocator());
+      }
+    }
+    std::vector<StatusCause> causes = crd::ValidateCrd(object, old);
+    if (!causes.empty()) {
+      return InvalidError("apiextensions.k8s.io", "CustomResourceDefinition", ObjectName(object), std::move(causes));
+    }
+  }
   bool is_service = r.resource->group.empty() && r.resource->resource == "services";
   if (is_service && deps_.services && r.info.subresource.empty()) {
     std::vector<StatusCause> causes = deps_.services->Allocate(object, old);
@@ -566,7 +613,7 @@ http::HandlerResult RestHandler::List(const RestRequest& r) {
     if (!next_token.empty()) {
       SetStringMember(list_md, "continue", next_token, list_md.GetAllocator());
     }
-    return JsonResponse(200, TableOf(*r.resource, items, &list_md, true, r.query, now));
+    return JsonResponse(200, TableOf(*r.resource, r.custom, items, &list_md, true, r.query, now));
   }
   std::string body = ListKindJsonPrefix(*r.resource);
   body += "\"resourceVersion\":\"" + std::to_string(revision) + "\"";
@@ -638,14 +685,18 @@ http::HandlerResult RestHandler::Watch(const RestRequest& r) {
     options.filter = [s = std::move(s)](const Value& object) { return s.Matches(object); };
   }
   if (output == OutputKind::kTable) {
+    // The snapshot is held for the life of the watch: the pointers into it stay valid
+    // however the served resources change meanwhile.
+    std::shared_ptr<const ServedResources> served = r.served;
     const resources::ResourceInfo* info = r.resource;
+    const CustomResourceServing* custom = r.custom;
     QueryParams q = r.query;
     Clock* clock = deps_.clock;
     auto first = std::make_shared<bool>(true);
-    options.transform = [info, q, clock, first](const std::string& object_json) {
+    options.transform = [served, info, custom, q, clock, first](const std::string& object_json) {
       bool headers = *first;
       *first = false;
-      return TableOf(*info, {object_json}, nullptr, headers, q, clock->NowMillis());
+      return TableOf(*info, custom, {object_json}, nullptr, headers, q, clock->NowMillis());
     };
   }
 
@@ -933,15 +984,6 @@ std::string_view PropagationFinalizer(const Value& options) {
   return "";
 }
 
-bool HasFinalizer(const Value& object, std::string_view name) {
-  const Value* md = Member(object, "metadata");
-  const Value* f = md ? Member(*md, "finalizers") : nullptr;
-  if (!f || !f->IsArray()) return false;
-  for (const Value& v : f->GetArray()) {
-    if (v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == name) return true;
-  }
-  return false;
-}
 
 std::string SuccessStatus(const RestRequest& r, const std::string& name, std::string_view uid) {
   std::string out = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"details\":{\"name\":";
@@ -1129,8 +1171,9 @@ http::HandlerResult RestHandler::Binding(const RestRequest& r) {
   if (node.empty()) {
     return ErrorResponse(InvalidError("", "Binding", r.info.name, {RequiredCause("target.name")}));
   }
+  // Written as the pod itself, except that the binding may set status (PodScheduled).
   RestRequest pod = r;
-  pod.info.subresource.clear();
+  pod.info.subresource = "binding";
   http::HandlerResult result = WriteUpdate(pod, [&](const Value& current) -> ApiResult<Document> {
     const Value* spec = Member(current, "spec");
     std::string_view assigned = spec ? StringMember(*spec, "nodeName") : std::string_view();
@@ -1162,7 +1205,6 @@ http::HandlerResult RestHandler::Binding(const RestRequest& r) {
     SetMember(status, "conditions", std::move(conditions), a);
     return d;
   }, "");
-  // The status subresource rule would drop the status change; bindings write it directly.
   auto* response = std::get_if<http::Response>(&result);
   if (response && response->status == 200) {
     return JsonResponse(201, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"code\":201}");

@@ -20,6 +20,7 @@
 #include "src/server/apiserver/api_error.h"
 #include "src/server/apiserver/content_types.h"
 #include "src/server/apiserver/request_info.h"
+#include "src/server/apiserver/served_resources.h"
 #include "src/server/apiserver/service_allocator.h"
 #include "src/server/apiserver/watch_stream.h"
 #include "src/server/http/http_types.h"
@@ -39,6 +40,10 @@ struct RestRequest {
   RequestInfo info;
   QueryParams query;
   const resources::ResourceInfo* resource = nullptr;
+  // For a custom resource: its schema and columns (null for built-in ones).
+  const CustomResourceServing* custom = nullptr;
+  // Keeps `resource` and `custom` alive for as long as the request (or its watch) runs.
+  std::shared_ptr<const ServedResources> served;
   UserInfo user;
 };
 

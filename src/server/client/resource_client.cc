@@ -136,6 +136,11 @@ Status ResourceClient::Delete(std::string_view ns, std::string_view name,
   return r.ok() ? Status() : r.status();
 }
 
+Status ResourceClient::DeleteCollection(std::string_view ns) const {
+  Result<Document> r = Send(Req("DELETE", PathOf(ns)));
+  return r.ok() ? Status() : r.status();
+}
+
 Result<Document> ResourceClient::CreateSubresource(std::string_view ns, std::string_view name,
                                                    std::string_view subresource,
                                                    const rapidjson::Value& body) const {

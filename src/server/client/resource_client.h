@@ -56,6 +56,8 @@ class ResourceClient {
                                     std::string_view patch, std::string_view subresource = "") const;
   // `options_json` is a DeleteOptions body ("" = none).
   Status Delete(std::string_view ns, std::string_view name, std::string_view options_json = "") const;
+  // Deletes every object of the collection (`ns` "" = every namespace).
+  Status DeleteCollection(std::string_view ns) const;
   // POST to a subresource (pods/binding, pods/eviction, serviceaccounts/token).
   Result<rapidjson::Document> CreateSubresource(std::string_view ns, std::string_view name,
                                                 std::string_view subresource,

@@ -1,7 +1,9 @@
 #include "src/server/controllers/deployment_controller.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <set>
 
 #include "src/server/client/well_known_resources.h"
 #include "src/server/controllers/deployment_util.h"
@@ -17,6 +19,17 @@ namespace {
 
 constexpr std::string_view kApiVersion = "apps/v1";
 constexpr std::string_view kKind = "Deployment";
+
+// How long a ReplicaSet we created may stay unseen by the cache before we stop standing in
+// for it.
+constexpr int64_t kUnseenWriteMillis = 10'000;
+
+std::optional<int64_t> ResourceVersionNumber(const Value& object) {
+  const Value* md = json::Member(object, "metadata");
+  std::string rv(md ? json::StringMember(*md, "resourceVersion") : std::string_view());
+  if (rv.empty() || rv.size() > 18 || rv.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoll(rv);
+}
 
 ObjectPtr Share(rapidjson::Document d) { return std::make_shared<const rapidjson::Document>(std::move(d)); }
 
@@ -39,7 +52,8 @@ class DeploymentSync {
  public:
   DeploymentSync(const Clock* clock, WorkQueue* queue, const client::ResourceClient* deployments,
                  const client::ResourceClient* replica_sets, client::Informer* rs_cache,
-                 rapidjson::Document deployment, std::vector<ObjectPtr> rss, std::vector<ObjectPtr> pods)
+                 rapidjson::Document deployment, std::vector<ObjectPtr> rss, std::vector<ObjectPtr> pods,
+                 std::function<void(const ObjectPtr&)> on_write)
       : clock_(clock),
         queue_(queue),
         deployments_(deployments),
@@ -47,7 +61,8 @@ class DeploymentSync {
         rs_cache_(rs_cache),
         d_(std::move(deployment)),
         rss_(std::move(rss)),
-        pods_(std::move(pods)) {}
+        pods_(std::move(pods)),
+        on_write_(std::move(on_write)) {}
 
   Status Run();
 
@@ -56,6 +71,7 @@ class DeploymentSync {
   ObjectPtr NewRs() const;
   std::vector<ObjectPtr> OldRss() const;
   std::vector<ObjectPtr> AllRss() const;  // old ones, then the new one
+  // Replaces (or adds) a ReplicaSet this sync wrote with what the API returned.
   void Track(ObjectPtr rs);
   // Active pods controlled by `rs` as cached.
   int32_t PodsOf(const Value& rs) const;
@@ -104,6 +120,7 @@ class DeploymentSync {
   rapidjson::Document d_;
   std::vector<ObjectPtr> rss_;
   std::vector<ObjectPtr> pods_;
+  std::function<void(const ObjectPtr&)> on_write_;
   std::string new_uid_;  // of the new ReplicaSet, "" when there is none
 };
 
@@ -130,6 +147,7 @@ std::vector<ObjectPtr> DeploymentSync::AllRss() const {
 }
 
 void DeploymentSync::Track(ObjectPtr rs) {
+  on_write_(rs);
   for (ObjectPtr& existing : rss_) {
     if (UidOf(*existing) == UidOf(*rs)) {
       existing = std::move(rs);
@@ -385,10 +403,7 @@ Status DeploymentSync::Scale() {
   std::stable_sort(active.begin(), active.end(), [to_add](const ObjectPtr& a, const ObjectPtr& b) {
     int32_t sa = RsSpecReplicas(*a), sb = RsSpecReplicas(*b);
     if (sa != sb) return sa > sb;
-    std::vector<ObjectPtr> pair{a, b};
-    SortByCreation(pair);
-    bool a_older = pair[0] == a;
-    return to_add > 0 ? !a_older : a_older;
+    return to_add > 0 ? CreatedBefore(*b, *a) : CreatedBefore(*a, *b);
   });
   int32_t added = 0;
   std::vector<int32_t> sizes;
@@ -770,6 +785,10 @@ void DeploymentController::OnReplicaSetUpdate(const ObjectPtr& old_rs, const Obj
 }
 
 void DeploymentController::OnReplicaSetDelete(const ObjectPtr& rs) {
+  {
+    MutexLock lock(written_mu_);
+    written_.erase(std::string(UidOf(*rs)));
+  }
   if (std::optional<OwnerReference> ref = ControllerOf(*rs)) {
     if (ObjectPtr d = ResolveRef(NamespaceOf(*rs), *ref)) queue_->Add(client::ObjectKey(*d));
   }
@@ -785,6 +804,43 @@ void DeploymentController::OnPodDelete(const ObjectPtr& pod) {
   if (!d_ref) return;
   ObjectPtr d = ResolveRef(NamespaceOf(*rs), *d_ref);
   if (d && !IsRollingUpdate(*d)) queue_->Add(client::ObjectKey(*d));
+}
+
+void DeploymentController::RememberWrite(const ObjectPtr& rs) {
+  MutexLock lock(written_mu_);
+  written_[std::string(UidOf(*rs))] = Written{rs, clock_->NowMillis()};
+}
+
+std::vector<ObjectPtr> DeploymentController::Overlay(std::vector<ObjectPtr> cached, std::string_view ns) {
+  MutexLock lock(written_mu_);
+  if (written_.empty()) return cached;
+  std::set<std::string, std::less<>> seen;
+  for (ObjectPtr& rs : cached) {
+    auto it = written_.find(std::string(UidOf(*rs)));
+    if (it == written_.end()) continue;
+    seen.insert(it->first);
+    std::optional<int64_t> ours = ResourceVersionNumber(*it->second.rs);
+    std::optional<int64_t> theirs = ResourceVersionNumber(*rs);
+    if (ours && theirs && *ours > *theirs) {
+      rs = it->second.rs;  // the cache has not caught up with our write yet
+    } else {
+      written_.erase(it);
+    }
+  }
+  // Written but not cached: just created (the cache will show it), or deleted meanwhile
+  // (its delete event removes it; the age limit catches what slips through).
+  int64_t now = clock_->NowMillis();
+  for (auto it = written_.begin(); it != written_.end();) {
+    if (seen.count(it->first)) {
+      ++it;
+    } else if (now - it->second.at_ms > kUnseenWriteMillis) {
+      it = written_.erase(it);
+    } else {
+      if (NamespaceOf(*it->second.rs) == ns) cached.push_back(it->second.rs);
+      ++it;
+    }
+  }
+  return cached;
 }
 
 Status DeploymentController::Reconcile(const std::string& key) {
@@ -808,10 +864,11 @@ Status DeploymentController::Reconcile(const std::string& key) {
   std::string_view ns = NamespaceOf(d);
   ControllerRefManager refs(*cached, std::string(kApiVersion), std::string(kKind), *selector, &*deployment_client_,
                             &*rs_client_);
-  Result<std::vector<ObjectPtr>> claimed = refs.Claim(replica_sets_->List(ns));
+  Result<std::vector<ObjectPtr>> claimed = refs.Claim(Overlay(replica_sets_->List(ns), ns));
   if (!claimed.ok()) return claimed.status();
   DeploymentSync sync(clock_, queue_, &*deployment_client_, &*rs_client_, replica_sets_, std::move(d),
-                      std::move(claimed).value(), pods_->List(ns));
+                      std::move(claimed).value(), pods_->List(ns),
+                      [this](const ObjectPtr& rs) { RememberWrite(rs); });
   return sync.Run();
 }
 

@@ -31,15 +31,24 @@
 // stale cache or a ReplicaSet controller that has not yet deleted its surplus cannot push
 // the pod count above replicas + maxSurge or availability below replicas - maxUnavailable.
 //
+// ReplicaSets this controller has just written are read as written until the cache shows
+// that version (or a newer one), so a sync right after a write does not decide on the
+// ReplicaSet as it was before (which, for two ReplicaSets scaled in one step, a failed
+// precondition on only one of them would not catch).
+//
 // Thread-safety: Register once before the informers start; Reconcile from any number of
 // workers (never two for the same key).
 // Limitations: no events; the extensions/v1beta1 rollbackTo field is not supported
 // (kubectl rollout undo rolls back by writing the old template, which is).
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "src/base/clock.h"
+#include "src/base/mutex.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/controllers/controller_ref.h"
 
@@ -64,6 +73,11 @@ class DeploymentController final : public Controller {
   void OnReplicaSetUpdate(const client::ObjectPtr& old_rs, const client::ObjectPtr& rs);
   void OnReplicaSetDelete(const client::ObjectPtr& rs);
   void OnPodDelete(const client::ObjectPtr& pod);
+  // Records a ReplicaSet as the API returned it after our write.
+  void RememberWrite(const client::ObjectPtr& rs);
+  // `cached` (the ReplicaSets of namespace `ns`) with our newer writes in place of what
+  // the cache still holds, and our creates it does not show yet.
+  std::vector<client::ObjectPtr> Overlay(std::vector<client::ObjectPtr> cached, std::string_view ns);
 
   const Clock* clock_;
   WorkQueue* queue_ = nullptr;
@@ -72,6 +86,13 @@ class DeploymentController final : public Controller {
   client::Informer* pods_ = nullptr;
   std::optional<client::ResourceClient> deployment_client_;
   std::optional<client::ResourceClient> rs_client_;
+
+  struct Written {
+    client::ObjectPtr rs;
+    int64_t at_ms = 0;
+  };
+  Mutex written_mu_;
+  std::map<std::string, Written> written_ GUARDED_BY(written_mu_);  // by uid
 };
 
 }  // namespace kite::controllers

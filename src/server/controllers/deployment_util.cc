@@ -78,11 +78,6 @@ const Value* RollingParams(const Value& deployment) {
   return strategy ? json::Member(*strategy, "rollingUpdate") : nullptr;
 }
 
-const Value* TemplateLabels(const Value& pod_template) {
-  const Value* md = json::Member(pod_template, "metadata");
-  return md ? json::Member(*md, "labels") : nullptr;
-}
-
 std::optional<int64_t> ParseInt(std::string_view text) {
   if (text.empty() || text.size() > 19) return std::nullopt;
   std::string s(text);
@@ -90,16 +85,6 @@ std::optional<int64_t> ParseInt(std::string_view text) {
   long long v = std::strtoll(s.c_str(), &end, 10);
   if (*end != '\0') return std::nullopt;
   return v;
-}
-
-bool CreatedBefore(const Value& a, const Value& b) {
-  const Value* ma = json::Member(a, "metadata");
-  const Value* mb = json::Member(b, "metadata");
-  std::string_view ta = ma ? json::StringMember(*ma, "creationTimestamp") : std::string_view();
-  std::string_view tb = mb ? json::StringMember(*mb, "creationTimestamp") : std::string_view();
-  // The API server writes UTC "YYYY-MM-DDTHH:MM:SSZ": text order is time order.
-  if (ta != tb) return ta < tb;
-  return NameOf(a) < NameOf(b);
 }
 
 }  // namespace
@@ -305,6 +290,16 @@ std::vector<client::ObjectPtr> ActiveReplicaSets(const std::vector<client::Objec
     if (rs && RsSpecReplicas(*rs) > 0) out.push_back(rs);
   }
   return out;
+}
+
+bool CreatedBefore(const Value& a, const Value& b) {
+  const Value* ma = json::Member(a, "metadata");
+  const Value* mb = json::Member(b, "metadata");
+  std::string_view ta = ma ? json::StringMember(*ma, "creationTimestamp") : std::string_view();
+  std::string_view tb = mb ? json::StringMember(*mb, "creationTimestamp") : std::string_view();
+  // The API server writes UTC "YYYY-MM-DDTHH:MM:SSZ": text order is time order.
+  if (ta != tb) return ta < tb;
+  return NameOf(a) < NameOf(b);
 }
 
 void SortByCreation(std::vector<client::ObjectPtr>& replica_sets) {

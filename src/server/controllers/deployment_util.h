@@ -89,6 +89,8 @@ int32_t SpecReplicaSum(const std::vector<client::ObjectPtr>& replica_sets);
 int32_t StatusSum(const std::vector<client::ObjectPtr>& replica_sets, std::string_view field);
 // Those with spec.replicas > 0.
 std::vector<client::ObjectPtr> ActiveReplicaSets(const std::vector<client::ObjectPtr>& replica_sets);
+// `a` was created before `b` (creationTimestamp, then name).
+bool CreatedBefore(const rapidjson::Value& a, const rapidjson::Value& b);
 // Oldest first (creationTimestamp, then name).
 void SortByCreation(std::vector<client::ObjectPtr>& replica_sets);
 // Lowest revision first (then oldest).

@@ -271,6 +271,82 @@ k "cluster ip immutable on update" patch service api -n demo -p '{"spec":{"clust
 NAME="cluster ip kept or refused"
 [[ "$(kubectl get service api -n demo -o jsonpath='{.spec.clusterIP}')" == "$API_IP" ]] && pass "$NAME" || fail "$NAME"
 
+# --- custom resources ------------------------------------------------------------------------
+cat >"$TMP/crd.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [cronSpec]
+            properties:
+              cronSpec: {type: string, pattern: '^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$'}
+              image: {type: string}
+              replicas: {type: integer, minimum: 1, maximum: 10, default: 1}
+          status:
+            type: object
+            properties:
+              ready: {type: boolean}
+YAML
+k "create crd" apply -f "$TMP/crd.yaml"; ok; has "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com created"
+k "crd established" wait --for condition=established --timeout=20s crd/crontabs.stable.example.com; ok
+k "crd in api-resources" api-resources --api-group=stable.example.com; ok; has "crontabs"; has "ct"; has "CronTab"
+cat >"$TMP/ct.yaml" <<'YAML'
+apiVersion: stable.example.com/v1
+kind: CronTab
+metadata:
+  name: nightly
+  namespace: demo
+spec:
+  cronSpec: "0 3 * * *"
+  image: backup:1
+  unknownField: dropped
+YAML
+k "strict validation of custom objects" apply -f "$TMP/ct.yaml"
+failed_with 'CronTab in version "v1" cannot be handled as a CronTab: strict decoding error: unknown field "spec.unknownField"'
+k "create custom object" apply --validate=false -f "$TMP/ct.yaml"; ok; has "crontab.stable.example.com/nightly created"
+k "custom columns" get ct -n demo; ok; has "SPEC"; has "REPLICAS"; has "0 3 * * *"
+k "schema default applied" get crontab nightly -n demo -o jsonpath='{.spec.replicas}'; ok; has "1"
+k "unknown field pruned" get crontab nightly -n demo -o jsonpath='{.spec}'; ok; hasnt "unknownField"; has "backup:1"
+cat >"$TMP/ct-bad.yaml" <<'YAML'
+apiVersion: stable.example.com/v1
+kind: CronTab
+metadata:
+  name: broken
+  namespace: demo
+spec:
+  cronSpec: "every night"
+  replicas: 50
+YAML
+k "schema validation" apply -f "$TMP/ct-bad.yaml"
+failed_with 'spec.replicas: Invalid value: 50: spec.replicas in body should be less than or equal to 10'
+k "pattern validation" apply -f "$TMP/ct-bad.yaml"; failed_with "spec.cronSpec in body should match"
+k "patch custom object" patch crontab nightly -n demo --type merge -p '{"spec":{"replicas":3}}'; ok
+k "patched" get ct nightly -n demo -o jsonpath='{.spec.replicas}'; ok; has "3"
+k "delete crd" delete crd crontabs.stable.example.com; ok
+k "crd gone" get crd crontabs.stable.example.com; failed_with "not found"
+k "its resource is no longer served" get crontabs -n demo; failed_with "crontabs"
+k "create crd again" apply -f "$TMP/crd.yaml"; ok
+k "established again" wait --for condition=established --timeout=20s crd/crontabs.stable.example.com; ok
+k "custom objects went with their crd" get crontabs -n demo; ok; hasnt "nightly"
+
 # --- service-account tokens ----------------------------------------------------------------------
 # The serviceaccount controller gives every namespace a "default" account.
 deadline=$((SECONDS + 10))

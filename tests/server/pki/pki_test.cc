@@ -280,9 +280,13 @@ TEST_CASE("EnsureClusterPki creates the files once and reuses them") {
   CHECK(FileContent(first->ca_cert_path) == first->ca_cert_pem);
   CHECK(FileContent(first->server_key_path) == first->server_key_pem);
   CHECK(FileContent(first->admin_cert_path) == first->admin_cert_pem);
+  // The service-account signing key: private, and a key.
+  CHECK(ModeOf(dir + "/service.key") == 0600);
+  CHECK(FileContent(dir + "/service.key") == first->service_account_key_pem);
+  CHECK(first->service_account_key_pem.find("BEGIN PRIVATE KEY") != std::string::npos);
   // No temporary files left behind.
   CHECK(std::distance(std::filesystem::directory_iterator(dir),
-                      std::filesystem::directory_iterator()) == 6);
+                      std::filesystem::directory_iterator()) == 7);
 
   Certificate ca = ParseCert(first->ca_cert_pem);
   Certificate server = ParseCert(first->server_cert_pem);
@@ -308,6 +312,7 @@ TEST_CASE("EnsureClusterPki creates the files once and reuses them") {
   CHECK(second->server_key_pem == first->server_key_pem);
   CHECK(second->admin_cert_pem == first->admin_cert_pem);
   CHECK(second->admin_key_pem == first->admin_key_pem);
+  CHECK(second->service_account_key_pem == first->service_account_key_pem);  // tokens stay valid
   CHECK(ModeOf(first->admin_key_path) == 0600);
 
   // SAN lists compare by meaning: another spelling of ::1 and another case are present.

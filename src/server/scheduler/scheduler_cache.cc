@@ -1,0 +1,118 @@
+#include "src/server/scheduler/scheduler_cache.h"
+
+#include "src/server/json/json_util.h"
+
+namespace kite::scheduler {
+
+void SchedulerCache::UpdateNode(ObjectPtr node) {
+  const rapidjson::Value* md = json::Member(*node, "metadata");
+  std::string name(md ? json::StringMember(*md, "name") : std::string_view());
+  if (name.empty()) return;
+  MutexLock lock(mu_);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) it = nodes_.emplace(name, NodeInfo(name)).first;
+  it->second.SetNode(std::move(node));
+}
+
+void SchedulerCache::RemoveNode(std::string_view name) {
+  MutexLock lock(mu_);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return;
+  it->second.ClearNode();
+  PruneLocked(it->first);
+}
+
+void SchedulerCache::PruneLocked(const std::string& node) {
+  auto it = nodes_.find(node);
+  if (it != nodes_.end() && !it->second.node() && it->second.pods().empty()) nodes_.erase(it);
+}
+
+void SchedulerCache::RemovePodLocked(std::string_view key) {
+  auto it = pod_node_.find(key);
+  if (it == pod_node_.end()) return;
+  std::string node = it->second;
+  pod_node_.erase(it);
+  if (auto n = nodes_.find(node); n != nodes_.end()) {
+    n->second.RemovePod(key);
+    PruneLocked(node);
+  }
+}
+
+void SchedulerCache::PlaceLocked(const PodInfoPtr& pod) {
+  auto where = pod_node_.find(pod->key);
+  if (where != pod_node_.end() && where->second != pod->node_name) RemovePodLocked(pod->key);
+  auto it = nodes_.find(pod->node_name);
+  if (it == nodes_.end()) it = nodes_.emplace(pod->node_name, NodeInfo(pod->node_name)).first;
+  it->second.AddPod(pod);
+  pod_node_[pod->key] = pod->node_name;
+}
+
+void SchedulerCache::UpdatePod(const PodInfoPtr& pod) {
+  MutexLock lock(mu_);
+  bool assumed = assumed_.count(pod->key) > 0;
+  if (pod->node_name.empty()) {
+    // Still pending in the informer: a binding in flight keeps its assumed place.
+    if (!assumed) RemovePodLocked(pod->key);
+    return;
+  }
+  if (assumed) assumed_.erase(assumed_.find(pod->key));
+  if (pod->Terminal()) {
+    RemovePodLocked(pod->key);
+  } else {
+    PlaceLocked(pod);
+  }
+}
+
+void SchedulerCache::RemovePod(std::string_view key) {
+  MutexLock lock(mu_);
+  if (auto it = assumed_.find(key); it != assumed_.end()) assumed_.erase(it);
+  RemovePodLocked(key);
+}
+
+void SchedulerCache::Assume(const PodInfoPtr& pod) {
+  MutexLock lock(mu_);
+  assumed_.insert(pod->key);
+  PlaceLocked(pod);
+}
+
+void SchedulerCache::Forget(std::string_view key) {
+  MutexLock lock(mu_);
+  auto it = assumed_.find(key);
+  if (it == assumed_.end()) return;
+  assumed_.erase(it);
+  RemovePodLocked(key);
+}
+
+bool SchedulerCache::IsAssumed(std::string_view key) const {
+  MutexLock lock(mu_);
+  return assumed_.count(key) > 0;
+}
+
+void SchedulerCache::WithSnapshot(const NamespaceLookup& namespaces,
+                                  const std::function<PodInfoPtr(const Snapshot&)>& cycle) {
+  MutexLock lock(mu_);
+  Snapshot snapshot;
+  snapshot.namespaces = namespaces;
+  snapshot.nodes.reserve(nodes_.size());
+  for (const auto& [name, info] : nodes_) {
+    if (info.node()) snapshot.nodes.push_back(&info);
+  }
+  if (PodInfoPtr placed = cycle(snapshot)) {
+    assumed_.insert(placed->key);
+    PlaceLocked(placed);
+  }
+}
+
+size_t SchedulerCache::NodeCount() const {
+  MutexLock lock(mu_);
+  size_t n = 0;
+  for (const auto& [name, info] : nodes_) n += info.node() ? 1 : 0;
+  return n;
+}
+
+size_t SchedulerCache::AssumedCount() const {
+  MutexLock lock(mu_);
+  return assumed_.size();
+}
+
+}  // namespace kite::scheduler
