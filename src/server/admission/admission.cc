@@ -1,6 +1,7 @@
 #include "src/server/admission/admission.h"
 
 #include "src/server/admission/kinds.h"
+#include "src/server/json/json_util.h"
 
 namespace kite::admission {
 namespace {
@@ -61,6 +62,16 @@ void PrepareForUpdate(std::string_view group, std::string_view version, std::str
   if (!object.IsObject() || !old.IsObject() || version != "v1") return;
   if (group.empty() && kind == "Service") PrepareServiceForUpdate(object, old, allocator);
   if (group == "batch" && kind == "Job") PrepareJobForUpdate(object, old, allocator);
+  if (group.empty() && kind == "Pod") {
+    // The QoS class is the server's, set once at creation: a status writer that leaves it
+    // out keeps it (it is immutable).
+    const rapidjson::Value* old_status = json::Member(old, "status");
+    const rapidjson::Value* old_qos = old_status ? json::Member(*old_status, "qosClass") : nullptr;
+    rapidjson::Value* status = json::MutableMember(object, "status");
+    if (old_qos && status && status->IsObject() && !json::Member(*status, "qosClass")) {
+      json::SetMember(*status, "qosClass", rapidjson::Value(*old_qos, allocator), allocator);
+    }
+  }
 }
 
 std::vector<validation::StatusCause> Validate(std::string_view group, std::string_view version,

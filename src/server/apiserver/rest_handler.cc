@@ -7,6 +7,7 @@
 #include <random>
 
 #include "src/server/apiserver/field_validation.h"
+#include "src/server/admission/admission.h"
 #include "src/server/apply/apply.h"
 #include "src/server/crd/crd_validation.h"
 #include "src/server/json/json_util.h"
@@ -68,6 +69,47 @@ std::string RandomSuffix() {
 bool IsDryRun(const RestRequest& r) { return r.query.Get("dryRun") == "All"; }
 
 constexpr char kCrdCleanupFinalizer[] = "customresourcecleanup.apiextensions.k8s.io";
+
+// What Kubernetes' ServiceAccount and DefaultTolerationSeconds admission plugins add to a
+// new pod: the "default" service account when none is named, and 300 s tolerations of the
+// not-ready and unreachable NoExecute taints (so a node outage evicts its pods after five
+// minutes, not at once).
+void AdmitNewPod(Document& pod) {
+  auto& a = pod.GetAllocator();
+  Value* spec = MutableMember(pod, "spec");
+  if (!spec || !spec->IsObject()) return;
+  if (StringMember(*spec, "serviceAccountName").empty()) {
+    std::string name(StringMember(*spec, "serviceAccount"));
+    if (name.empty()) name = "default";
+    SetStringMember(*spec, "serviceAccountName", name, a);
+    SetStringMember(*spec, "serviceAccount", name, a);
+  }
+  Value* tolerations = MutableMember(*spec, "tolerations");
+  if (tolerations && !tolerations->IsArray()) return;  // validation reports it
+  for (const char* taint : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+    bool tolerated = false;
+    if (tolerations) {
+      for (const Value& t : tolerations->GetArray()) {
+        if (!t.IsObject()) continue;
+        std::string_view key = StringMember(t, "key");
+        std::string_view effect = StringMember(t, "effect");
+        bool key_matches = key == taint || (key.empty() && StringMember(t, "operator") == "Exists");
+        if (key_matches && (effect.empty() || effect == "NoExecute")) tolerated = true;
+      }
+    }
+    if (tolerated) continue;
+    if (!tolerations) {
+      SetMember(*spec, "tolerations", Value(rapidjson::kArrayType), a);
+      tolerations = MutableMember(*spec, "tolerations");
+    }
+    Value t(rapidjson::kObjectType);
+    SetStringMember(t, "key", taint, a);
+    SetStringMember(t, "operator", "Exists", a);
+    SetStringMember(t, "effect", "NoExecute", a);
+    SetMember(t, "tolerationSeconds", Value(int64_t{300}), a);
+    tolerations->PushBack(std::move(t), a);
+  }
+}
 
 bool IsApply(const RestRequest& r) {
   return r.info.verb == "patch" && r.http &&
@@ -511,6 +553,19 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     if (!causes.empty()) {
       return InvalidError("apiextensions.k8s.io", "CustomResourceDefinition", ObjectName(object), std::move(causes));
     }
+  }
+  bool writes_object = r.info.subresource.empty() || r.info.subresource == "status";
+  if (!r.custom && writes_object) {
+    // Built-in kinds: Kubernetes' defaults, the admission plugins that fill in pods, then
+    // the kind's validation.
+    const std::string& group = r.resource->group;
+    const std::string& version = r.resource->version;
+    const std::string& kind = r.resource->kind;
+    if (old) admission::PrepareForUpdate(group, version, kind, object, *old, object.GetAllocator());
+    admission::ApplyDefaults(group, version, kind, object, object.GetAllocator());
+    if (!old && group.empty() && kind == "Pod") AdmitNewPod(object);
+    std::vector<StatusCause> causes = admission::Validate(group, version, kind, object, old, r.info.subresource);
+    if (!causes.empty()) return InvalidError(group, kind, ObjectName(object), std::move(causes));
   }
   bool is_service = r.resource->group.empty() && r.resource->resource == "services";
   if (is_service && deps_.services && r.info.subresource.empty()) {

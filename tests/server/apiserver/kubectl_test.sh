@@ -271,6 +271,29 @@ k "cluster ip immutable on update" patch service api -n demo -p '{"spec":{"clust
 NAME="cluster ip kept or refused"
 [[ "$(kubectl get service api -n demo -o jsonpath='{.spec.clusterIP}')" == "$API_IP" ]] && pass "$NAME" || fail "$NAME"
 
+# --- controllers: deployments own replica sets own pods; the garbage collector cascades -----
+k "deployment defaults" get deploy web -n demo -o jsonpath='{.spec.strategy.type} {.spec.revisionHistoryLimit} {.spec.template.spec.restartPolicy}'
+ok; has "RollingUpdate 10 Always"
+wait_for() {  # wait_for DESCRIPTION COMMAND...: until the command succeeds (10 s)
+  local deadline=$((SECONDS + 10))
+  until "${@:2}" >/dev/null 2>&1; do
+    ((SECONDS > deadline)) && break
+    sleep 0.2
+  done
+}
+pods_of_web() { [[ $(kubectl get pods -n demo -l app=web -o name | wc -l) -eq "$1" ]]; }
+wait_for "two pods" pods_of_web 2
+k "replica set of the deployment" get rs -n demo -l app=web; ok; has "web-"
+k "pods of the deployment" get pods -n demo -l app=web; ok; has "Pending"
+NAME="the deployment made two pods"; pods_of_web 2 && pass "$NAME" || fail "$NAME"
+k "no nodes: unschedulable, as the scheduler words it" get pods -n demo -l app=web -o jsonpath='{.items[0].status.conditions[0].message}'
+has "no nodes available to schedule pods"
+k "delete --cascade=orphan" delete deployment web -n demo --cascade=orphan; ok
+k "orphaned replica set stays" get rs -n demo -l app=web -o jsonpath='{.items[0].metadata.ownerReferences}'; ok; hasnt "Deployment"
+k "delete the replica set" delete rs -n demo -l app=web; ok
+wait_for "pods gone" pods_of_web 0
+NAME="background deletion removed the pods"; pods_of_web 0 && pass "$NAME" || fail "$NAME"
+
 # --- custom resources ------------------------------------------------------------------------
 cat >"$TMP/crd.yaml" <<'YAML'
 apiVersion: apiextensions.k8s.io/v1

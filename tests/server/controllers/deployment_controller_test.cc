@@ -81,7 +81,8 @@ TEST_CASE("a Deployment makes a ReplicaSet named by its template hash, whose pod
   CHECK(json::StringMember(*available, "reason") == "MinimumReplicasAvailable");
   CHECK(json::StringMember(*available, "message") == "Deployment has minimum availability.");
   CHECK(Eventually([&] {
-    const rapidjson::Value* progressing = Condition(f.Get(f.deployments, "web"), "Progressing");
+    rapidjson::Document progressing_object = f.Get(f.deployments, "web");  // owns what progressing points into
+    const rapidjson::Value* progressing = Condition(progressing_object, "Progressing");
     return progressing && json::StringMember(*progressing, "status") == "True" &&
            json::StringMember(*progressing, "reason") == "NewReplicaSetAvailable" &&
            json::StringMember(*progressing, "message") ==
@@ -141,7 +142,8 @@ TEST_CASE("a rolling update keeps within maxSurge and maxUnavailable at every mo
   CHECK(StatusInt(d, "unavailableReplicas") == 0);
   CHECK(StatusInt(d, "observedGeneration") == 2);
   CHECK(Eventually([&] {
-    const rapidjson::Value* p = Condition(f.Get(f.deployments, "roll"), "Progressing");
+    rapidjson::Document p_object = f.Get(f.deployments, "roll");  // owns what p points into
+    const rapidjson::Value* p = Condition(p_object, "Progressing");
     return p && json::StringMember(*p, "reason") == "NewReplicaSetAvailable" &&
            json::StringMember(*p, "message") == "ReplicaSet \"" + std::string(NameOf(*new_rs)) + "\" has successfully progressed.";
   }));
@@ -188,7 +190,8 @@ TEST_CASE("a paused Deployment scales but does not roll out until resumed") {
 
   REQUIRE(f.MergePatch(f.deployments, "pause", R"({"spec":{"paused":true}})").ok());
   CHECK(Eventually([&] {
-    const rapidjson::Value* p = Condition(f.Get(f.deployments, "pause"), "Progressing");
+    rapidjson::Document p_object = f.Get(f.deployments, "pause");  // owns what p points into
+    const rapidjson::Value* p = Condition(p_object, "Progressing");
     return p && json::StringMember(*p, "status") == "Unknown" && json::StringMember(*p, "reason") == "DeploymentPaused" &&
            json::StringMember(*p, "message") == "Deployment is paused";
   }));
@@ -302,7 +305,8 @@ TEST_CASE("no progress within progressDeadlineSeconds is reported, and recovers"
   CHECK(StatusInt(f.Get(f.deployments, "stuck"), "unavailableReplicas") == 1);
   FakeKubelet kubelet(f.pods, std::chrono::milliseconds(10));
   CHECK(Eventually([&] {
-    const rapidjson::Value* p = Condition(f.Get(f.deployments, "stuck"), "Progressing");
+    rapidjson::Document p_object = f.Get(f.deployments, "stuck");  // owns what p points into
+    const rapidjson::Value* p = Condition(p_object, "Progressing");
     return RolledOut(f, "stuck") && p && json::StringMember(*p, "reason") == "NewReplicaSetAvailable";
   }));
 }

@@ -36,7 +36,11 @@ TEST_CASE("a silent node goes Unknown, is tainted, its pods go NotReady and are 
              R"({"metadata":{"name":"n2"},"spec":{"holderIdentity":"n2","renewTime":")" +
                  FormatRfc3339Seconds(clock.NowMillis() + 60'000) + R"("}})");
   auto pods = api.Client(client::kPods);
-  api.Create(client::kPods, "default", PodJson("intolerant", "n1", "[]"));
+  // Without tolerations of its own a pod is given 300 s ones (DefaultTolerationSeconds), so
+  // the pod that must go at once says so.
+  api.Create(client::kPods, "default",
+             PodJson("intolerant", "n1",
+                     R"([{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":0}])"));
   api.Create(client::kPods, "default",
              PodJson("patient", "n1",
                      R"([{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}])"));

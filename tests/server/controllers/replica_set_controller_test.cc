@@ -160,7 +160,8 @@ TEST_CASE("failing creates show as ReplicaFailure until creates work again") {
   f.transport.fail_pod_creates = true;
   f.api.Create(client::kReplicaSets, "default", ReplicaSetJson("quota", "quota", 2));
   CHECK(Eventually([&] {
-    const rapidjson::Value* c = Condition(f.Get(f.replica_sets, "quota"), "ReplicaFailure");
+    rapidjson::Document c_object = f.Get(f.replica_sets, "quota");  // owns what c points into
+    const rapidjson::Value* c = Condition(c_object, "ReplicaFailure");
     return c && json::StringMember(*c, "status") == "True" && json::StringMember(*c, "reason") == "FailedCreate" &&
            json::StringMember(*c, "message").find("exceeded quota") != std::string_view::npos;
   }));
