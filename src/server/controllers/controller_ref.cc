@@ -73,6 +73,16 @@ bool IsBeingDeleted(const Value& object) {
   return d && d->IsString();
 }
 
+bool HasFinalizer(const rapidjson::Value& object, std::string_view name) {
+  const rapidjson::Value* md = json::Member(object, "metadata");
+  const rapidjson::Value* f = md ? json::Member(*md, "finalizers") : nullptr;
+  if (!f || !f->IsArray()) return false;
+  for (const rapidjson::Value& v : f->GetArray()) {
+    if (v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == name) return true;
+  }
+  return false;
+}
+
 const Value* LabelsOf(const Value& object) {
   const Value* md = Metadata(object);
   const Value* labels = md ? json::Member(*md, "labels") : nullptr;

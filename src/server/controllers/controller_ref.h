@@ -49,6 +49,8 @@ std::string_view NamespaceOf(const rapidjson::Value& object);
 std::string_view UidOf(const rapidjson::Value& object);
 int64_t GenerationOf(const rapidjson::Value& object);
 bool IsBeingDeleted(const rapidjson::Value& object);
+// Whether metadata.finalizers lists `name`.
+bool HasFinalizer(const rapidjson::Value& object, std::string_view name);
 // metadata.labels (nullptr when absent).
 const rapidjson::Value* LabelsOf(const rapidjson::Value& object);
 // The string value of annotation `key`, or nullopt.

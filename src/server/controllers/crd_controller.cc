@@ -2,6 +2,7 @@
 
 #include "src/base/clock.h"
 #include "src/server/client/well_known_resources.h"
+#include "src/server/controllers/controller_ref.h"
 #include "src/server/crd/crd_status.h"
 #include "src/server/json/json_util.h"
 
@@ -12,16 +13,6 @@ using rapidjson::Document;
 using rapidjson::Value;
 
 constexpr std::string_view kCleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io";
-
-bool HasFinalizer(const Value& object, std::string_view name) {
-  const Value* md = json::Member(object, "metadata");
-  const Value* f = md ? json::Member(*md, "finalizers") : nullptr;
-  if (!f || !f->IsArray()) return false;
-  for (const Value& v : f->GetArray()) {
-    if (v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == name) return true;
-  }
-  return false;
-}
 
 std::string_view Group(const Value& crd) {
   const Value* spec = json::Member(crd, "spec");

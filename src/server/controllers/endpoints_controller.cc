@@ -4,6 +4,7 @@
 #include <map>
 
 #include "src/server/client/well_known_resources.h"
+#include "src/server/controllers/pod_control.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::controllers {
@@ -41,16 +42,6 @@ const Value* SelectorOf(const Value& service) {
   const Value* spec = json::Member(service, "spec");
   const Value* selector = spec ? json::Member(*spec, "selector") : nullptr;
   return selector && selector->IsObject() && selector->MemberCount() > 0 ? selector : nullptr;
-}
-
-bool IsTrueCondition(const Value& pod, std::string_view type) {
-  const Value* status = json::Member(pod, "status");
-  const Value* conditions = status ? json::Member(*status, "conditions") : nullptr;
-  if (!conditions || !conditions->IsArray()) return false;
-  for (const Value& c : conditions->GetArray()) {
-    if (c.IsObject() && json::StringMember(c, "type") == type) return json::StringMember(c, "status") == "True";
-  }
-  return false;
 }
 
 struct ResolvedPort {
@@ -242,7 +233,7 @@ Status EndpointsController::SyncEndpoints(const Value& service, const std::vecto
     json::SetStringMember(address, "ip", PodIp(*pod), a);
     if (!NodeName(*pod).empty()) json::SetStringMember(address, "nodeName", NodeName(*pod), a);
     json::SetMember(address, "targetRef", TargetRef(*pod, a), a);
-    bool ready = publish_not_ready || IsTrueCondition(*pod, "Ready");
+    bool ready = publish_not_ready || IsPodReady(*pod);
     const char* list = ready ? "addresses" : "notReadyAddresses";
     Value& subset = it->second;
     if (!json::Member(subset, list)) json::SetMember(subset, list, Value(rapidjson::kArrayType), a);
@@ -349,7 +340,7 @@ Status EndpointsController::SyncSlices(const Value& service, const std::vector<c
     for (const client::ObjectPtr* pod : d.pods) {
       const Value* pmd = Metadata(**pod);
       bool terminating = pmd && json::Member(*pmd, "deletionTimestamp");
-      bool serving = publish_not_ready || IsTrueCondition(**pod, "Ready");
+      bool serving = publish_not_ready || IsPodReady(**pod);
       Value e(rapidjson::kObjectType);
       Value addresses(rapidjson::kArrayType);
       addresses.PushBack(Value(std::string(PodIp(**pod)), a), a);

@@ -1,5 +1,6 @@
 #include "src/server/controllers/garbage_collector.h"
 
+#include "src/server/controllers/controller_ref.h"
 #include "src/server/json/json_util.h"
 #include "src/server/resources/resource_table.h"
 
@@ -7,20 +8,6 @@ namespace kite::controllers {
 namespace {
 
 using rapidjson::Value;
-
-bool HasFinalizer(const Value& metadata, std::string_view name) {
-  const Value* f = json::Member(metadata, "finalizers");
-  if (!f || !f->IsArray()) return false;
-  for (const Value& v : f->GetArray()) {
-    if (v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == name) return true;
-  }
-  return false;
-}
-
-std::string_view UidOf(const Value& object) {
-  const Value* md = json::Member(object, "metadata");
-  return md ? json::StringMember(*md, "uid") : std::string_view();
-}
 
 std::string Quoted(std::string_view s) { return json::ToJson(Value(rapidjson::StringRef(s.data(), s.size()))); }
 
@@ -64,8 +51,8 @@ void GarbageCollector::Observe(const GcResource* resource, const Value& object, 
   node.ns = json::StringMember(*md, "namespace");
   node.name = json::StringMember(*md, "name");
   node.deleting = json::Member(*md, "deletionTimestamp") != nullptr;
-  node.orphan_finalizer = HasFinalizer(*md, "orphan");
-  node.foreground_finalizer = HasFinalizer(*md, "foregroundDeletion");
+  node.orphan_finalizer = HasFinalizer(object, "orphan");
+  node.foreground_finalizer = HasFinalizer(object, "foregroundDeletion");
   if (const Value* refs = json::Member(*md, "ownerReferences"); refs && refs->IsArray()) {
     for (const Value& ref : refs->GetArray()) {
       if (!ref.IsObject()) continue;

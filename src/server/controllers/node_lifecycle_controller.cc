@@ -4,7 +4,7 @@
 
 #include "src/server/client/well_known_resources.h"
 #include "src/server/json/json_util.h"
-#include "src/server/schema/well_known_types.h"
+#include "src/server/controllers/pod_control.h"
 
 namespace kite::controllers {
 namespace {
@@ -22,13 +22,6 @@ constexpr std::pair<const char*, const char*> kPressureTaints[] = {
     {"DiskPressure", "node.kubernetes.io/disk-pressure"},
     {"PIDPressure", "node.kubernetes.io/pid-pressure"},
 };
-
-std::optional<int64_t> TimeMs(std::string_view text) {
-  int64_t seconds = 0;
-  int32_t nanos = 0;
-  if (!schema::ParseRfc3339(text, &seconds, &nanos)) return std::nullopt;
-  return seconds * 1000 + nanos / 1'000'000;
-}
 
 std::string Rfc3339(int64_t ms) { return FormatRfc3339Seconds(ms); }
 
@@ -324,7 +317,7 @@ Result<int64_t> NodeLifecycleController::EvictPods(const Value& node, int64_t no
         }
       }
       if (tolerated && !allowed_ms) continue;
-      int64_t added = TimeMs(json::StringMember(*taint, "timeAdded")).value_or(now_ms);
+      int64_t added = ParseTimeMillis(json::StringMember(*taint, "timeAdded")).value_or(now_ms);
       int64_t due = tolerated ? added + *allowed_ms : now_ms;
       deadline = deadline ? std::min(*deadline, due) : due;
     }

@@ -1,17 +1,12 @@
 #include "src/server/validation/field_causes.h"
 
+#include "src/server/selection/label_validation.h"
+
 namespace kite::validation {
 namespace {
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
+// Values appear as Go's %q prints them.
+std::string Quote(std::string_view s) { return selection::GoQuote(s); }
 
 }  // namespace
 
