@@ -43,7 +43,8 @@ http::Response TextResponse(int status, std::string body) {
 
 int StatusOf(const http::HandlerResult& result) {
   if (const auto* r = std::get_if<http::Response>(&result)) return r->status;
-  return std::get<http::StreamingResponse>(result).status;
+  if (const auto* r = std::get_if<http::StreamingResponse>(&result)) return r->status;
+  return 101;
 }
 
 auth::Attributes AttributesFor(const UserInfo& user, const RequestInfo& info) {

@@ -94,7 +94,7 @@ ClientResponse InProcessTransport::Do(const ClientRequest& request) {
   }
   // A streaming answer to a plain request (a watch asked through Do): not what the caller
   // meant, and it cannot be collected without blocking forever.
-  std::get<http::StreamingResponse>(result).stream->Cancel();
+  if (auto* streaming = std::get_if<http::StreamingResponse>(&result)) streaming->stream->Cancel();
   return {500, R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"streaming response to a plain request"})"};
 }
 
@@ -105,7 +105,9 @@ Result<std::unique_ptr<WatchReader>> InProcessTransport::Watch(const ClientReque
     return Status(response->status == 410 ? StatusCode::kCompacted : StatusCode::kUnavailable,
                   "watch refused with " + std::to_string(response->status) + ": " + response->body);
   }
-  auto& streaming = std::get<http::StreamingResponse>(result);
+  auto* streaming_result = std::get_if<http::StreamingResponse>(&result);
+  if (streaming_result == nullptr) return UnavailableError("watch answered with a protocol upgrade");
+  auto& streaming = *streaming_result;
   return std::unique_ptr<WatchReader>(std::make_unique<InProcessWatchReader>(std::move(streaming.stream)));
 }
 

@@ -73,7 +73,31 @@ struct StreamingResponse {
   std::unique_ptr<ResponseStream> stream;
 };
 
-using HandlerResult = std::variant<Response, StreamingResponse>;
+// The connection after "101 Switching Protocols" (WebSocket, SPDY): raw bytes both ways,
+// TLS already handled. Read and Write may be called from two different threads at once
+// (one reader, one writer); each blocks until done.
+class UpgradedConnection {
+ public:
+  virtual ~UpgradedConnection() = default;
+  // Reads at least one byte into `buffer` (up to `size`); 0 when the peer closed the
+  // connection, the server stopped, or after Close.
+  virtual size_t Read(char* buffer, size_t size) = 0;
+  // Writes all of `data`; false when the connection is gone.
+  virtual bool Write(std::string_view data) = 0;
+  // Closes the connection; a blocked Read returns 0 and Write false. Idempotent.
+  virtual void Close() = 0;
+};
+
+// Takes the connection over: the server answers 101 with `headers` (Upgrade, Connection,
+// Sec-WebSocket-Accept, ...), then calls `session` on a thread of its own, which owns the
+// connection until it returns; the server closes it afterwards. Stop() closes open
+// upgraded connections and waits for their sessions to return.
+struct UpgradeResponse {
+  HeaderList headers;
+  std::function<void(UpgradedConnection& connection)> session;
+};
+
+using HandlerResult = std::variant<Response, StreamingResponse, UpgradeResponse>;
 
 // Serves requests. Handle may block (store writes wait for their commit), so the server
 // calls it on a worker thread, never on a network thread; many calls run concurrently.

@@ -512,6 +512,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return WriteFull(full->status, full->content_type, full->headers, std::move(full->body),
                        !keep_alive_);
     }
+    if (std::holds_alternative<UpgradeResponse>(result)) {
+      return WriteFull(501, "application/json", {},
+                       StatusJson(501, "NotImplemented", "protocol upgrades are not served yet"),
+                       true);
+    }
     auto& streaming = std::get<StreamingResponse>(result);
     if (!streaming.stream || streaming.status < 200 || streaming.status > 599 ||
         streaming.status == 204 || streaming.status == 304) {
