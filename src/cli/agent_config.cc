@@ -28,6 +28,8 @@ CommandSpec AgentCommandSpec(const HostFacts& facts) {
       ServerCaFlag(),
       DataDirFlag(facts, "agent"),
       NodeNameFlag(facts),
+      KubeletPortFlag(),
+      NodePodCidrFlag(),
       {.name = "runtime",
        .kind = FlagKind::kChoice,
        .value_name = "RUNTIME",
@@ -57,6 +59,8 @@ Result<AgentConfig> ParseAgentConfig(const std::vector<std::string>& args,
     return InvalidArgumentError("cannot tell this machine's host name; pass --node-name");
   }
   agent.node_name = values->String("node-name");
+  agent.kubelet_port = values->Port("kubelet-port");
+  if (values->Has("node-pod-cidr")) agent.node_pod_cidr = values->String("node-pod-cidr");
   agent.runtime =
       values->String("runtime") == "fake" ? RuntimeKind::kFake : RuntimeKind::kContainerd;
   return agent;

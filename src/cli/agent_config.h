@@ -24,6 +24,8 @@ struct AgentConfig {
   std::string data_dir;  // absolute
   std::string node_name;
   RuntimeKind runtime = RuntimeKind::kContainerd;
+  int kubelet_port = 10250;
+  std::string node_pod_cidr;  // "" = chosen from the node name
 };
 
 CommandSpec AgentCommandSpec(const HostFacts& facts);

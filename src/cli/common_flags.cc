@@ -22,6 +22,22 @@ FlagSpec NodeNameFlag(const HostFacts& facts) {
           .default_help = "the host name"};
 }
 
+FlagSpec KubeletPortFlag() {
+  return {.name = "kubelet-port",
+          .kind = FlagKind::kPort,
+          .value_name = "PORT",
+          .help = "port the node agent serves logs, exec, attach and port-forward on (HTTPS)",
+          .default_value = "10250"};
+}
+
+FlagSpec NodePodCidrFlag() {
+  return {.name = "node-pod-cidr",
+          .kind = FlagKind::kCidr,
+          .value_name = "CIDR",
+          .help = "pod addresses of this node (its bridge kite<third octet> gets the first one)",
+          .default_help = "a /24 of 10.42.0.0/16 chosen by the node name"};
+}
+
 FlagSpec JoinServerFlag(std::string_view example) {
   return {.name = "server",
           .kind = FlagKind::kHttpUrl,

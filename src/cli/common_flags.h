@@ -17,5 +17,9 @@ FlagSpec NodeNameFlag(const HostFacts& facts);
 FlagSpec JoinServerFlag(std::string_view example);
 // --token to join with (required).
 FlagSpec JoinTokenFlag();
+// --kubelet-port: where the node agent serves logs, exec, attach and port-forward.
+FlagSpec KubeletPortFlag();
+// --node-pod-cidr: the pod addresses of this node (its CNI bridge's subnet).
+FlagSpec NodePodCidrFlag();
 
 }  // namespace kite::cli

@@ -55,6 +55,8 @@ CommandSpec ServerCommandSpec(const HostFacts& facts) {
        .help = "shared secret that agents join with; saved to <data-dir>/server/token",
        .default_help = "the saved one, else a new random one"},
       NodeNameFlag(facts),
+      KubeletPortFlag(),
+      NodePodCidrFlag(),
       {.name = "datastore-endpoint",
        .kind = FlagKind::kEndpoint,
        .value_name = "URL",
@@ -130,6 +132,8 @@ Result<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
     return InvalidArgumentError("cannot tell this machine's host name; pass --node-name");
   }
   server.node_name = values->String("node-name");
+  server.kubelet_port = values->Port("kubelet-port");
+  if (values->Has("node-pod-cidr")) server.node_pod_cidr = values->String("node-pod-cidr");
   server.datastore_endpoint = values->Has("datastore-endpoint")
                                   ? values->String("datastore-endpoint")
                                   : DefaultDatastoreEndpoint(server.data_dir);

@@ -31,6 +31,8 @@ struct ServerConfig {
   // which case the one in TokenPath() is reused or a new one generated (token_file.h).
   std::string token;
   std::string node_name;
+  int kubelet_port = 10250;
+  std::string node_pod_cidr;  // "" = chosen from the node name
   std::string datastore_endpoint;
   // Revisions of history the store keeps; older ones are compacted, and watches or
   // exact-revision reads from before them get 410 Expired.

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Real pods: a `kite server` with its embedded agent, which starts its own containerd, runs
+# the project's busybox test image (imported from the air-gap folder) and is driven by the
+# real kubectl: a Deployment serving HTTP on its pod IP, restarts with back-off, liveness
+# and readiness probes, env and configMap/secret volumes, a shared emptyDir, logs -f, exec
+# with exit codes, port-forward, and a server restart that leaves the pods running.
+#
+# Usage: tests/agent/containerd_test.sh path/to/kite path/to/images-dir
+set -uo pipefail
+
+KITE=${1:?usage: $0 path/to/kite path/to/images-dir}
+IMAGES=${2:?usage: $0 path/to/kite path/to/images-dir}
+KITE=$(cd "$(dirname "$KITE")" && pwd)/$(basename "$KITE")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-ctr-test-XXXXXX")
+SERVER_PID=""
+PF_PID=""
+PASSED=0
+FAILED=0
+# A pod CIDR of its own, so tests running side by side never share a bridge or addresses.
+OCTET=$(( ($$ % 200) + 20 ))
+POD_CIDR="10.210.$OCTET.0/24"
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+cleanup() {
+  [[ -n "$PF_PID" ]] && kill "$PF_PID" 2>/dev/null
+  # Pods outlive the server by design (as with k3s), so let the agent remove them first.
+  if [[ -n "$SERVER_PID" ]]; then
+    kubectl delete deployments --all --wait=false >/dev/null 2>&1
+    timeout 60 kubectl delete pods --all --grace-period=1 >/dev/null 2>&1
+  fi
+  stop_server
+  # Whatever is left (a failed test): the shims of this data dir and their containers.
+  pkill -KILL -f "containerd-shim.*$TMP/data" 2>/dev/null
+  ip link del "kite$OCTET" 2>/dev/null
+  grep " $TMP" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+export KUBECONFIG="$TMP/kubeconfig"
+PORT=$(free_port)
+KUBELET_PORT=$(free_port)
+
+k() {
+  local name=$1
+  shift
+  RC=0
+  kubectl "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+  OUT=$(<"$TMP/out")
+  ERR=$(<"$TMP/err")
+  NAME=$name
+}
+ok() { if [[ $RC -eq 0 ]]; then pass "$NAME"; else fail "$NAME: exit $RC: $ERR"; fi; }
+has() {
+  local where=${2:-$OUT}
+  if [[ "$where" == *"$1"* ]]; then pass "$NAME: has \"$1\""; else fail "$NAME: want \"$1\" in: $where (stderr: $ERR)"; fi
+}
+# until_true NAME SECONDS CMD...: polls CMD until it succeeds (a readiness check, not a sleep).
+until_true() {
+  local name=$1 limit=$2
+  shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS > deadline)); then fail "$name (waited ${limit}s)"; return 1; fi
+    sleep 0.2
+  done
+  pass "$name"
+}
+jp() { kubectl get "$1" -o "jsonpath=$2" 2>/dev/null; }
+
+start_server() {
+  "$KITE" server --data-dir "$TMP/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
+    --kubelet-port "$KUBELET_PORT" --node-name kite-ctr-test --node-pod-cidr "$POD_CIDR" \
+    --write-kubeconfig "$KUBECONFIG" >>"$TMP/server.log" 2>&1 &
+  SERVER_PID=$!
+  local deadline=$((SECONDS + 60))
+  until [[ -s "$KUBECONFIG" ]] && kubectl get --raw /readyz >/dev/null 2>&1; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server died: $(tail -50 "$TMP/server.log")"; exit 1; fi
+    if ((SECONDS > deadline)); then echo "server not ready: $(tail -50 "$TMP/server.log")"; exit 1; fi
+    sleep 0.1
+  done
+}
+
+mkdir -p "$TMP/data/agent/images"
+cp "$IMAGES/busybox.tar" "$TMP/data/agent/images/"
+start_server
+pass "server ready"
+
+node_ready() { [[ "$(jp node/kite-ctr-test '{.status.conditions[?(@.type=="Ready")].status}')" == True ]]; }
+until_true "node registers and is Ready" 60 node_ready
+k "node runtime is containerd" get node kite-ctr-test -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}'
+has "containerd://"
+
+# --- a Deployment serving HTTP on its pod IP ---------------------------------------------------
+cat >"$TMP/web.yaml" <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: httpd
+        image: kite.local/busybox:1
+        command: [httpd, -f, -p, "8080", -h, /var/www]
+        ports: [{containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+YAML
+k "create deployment" apply -f "$TMP/web.yaml"; ok
+web_available() { [[ "$(jp deploy/web '{.status.availableReplicas}')" == 2 ]]; }
+until_true "deployment web has 2 available pods" 120 web_available
+WEB_POD=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+WEB_IP=$(jp "pod/$WEB_POD" '{.status.podIP}')
+NAME="pod IP in the node's pod CIDR"
+has "10.210.$OCTET." "$WEB_IP"
+NAME="HTTP on the pod IP"
+has "kite busybox" "$(curl -s --max-time 5 "http://$WEB_IP:8080/")"
+k "pod shows Running with its node" get pod "$WEB_POD" -o wide; has Running; has kite-ctr-test
+
+# --- exec and logs ----------------------------------------------------------------------------
+k "exec runs a command" exec "$WEB_POD" -- echo hello-exec; ok; has hello-exec
+k "exec returns the exit code" exec "$WEB_POD" -- sh -c 'exit 3'
+NAME="exec exit code 3"; [[ $RC -eq 3 ]] && pass "$NAME" || fail "$NAME: got $RC ($ERR)"
+k "exec with stdin" exec -i "$WEB_POD" -- cat < <(echo piped-in); has piped-in
+
+cat >"$TMP/logger.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: logger}
+spec:
+  containers:
+  - name: main
+    image: kite.local/busybox:1
+    command: [sh, -c, 'i=0; while true; do echo line-\$i; i=\$((i+1)); sleep 0.2; done']
+YAML
+k "create logger" apply -f "$TMP/logger.yaml"; ok
+logger_running() { [[ "$(jp pod/logger '{.status.phase}')" == Running ]]; }
+until_true "logger Running" 60 logger_running
+k "logs --tail" logs logger --tail 1; ok; has "line-"
+timeout 3 kubectl logs -f logger >"$TMP/follow" 2>&1
+NAME="logs -f streams new lines"
+FOLLOWED=$(wc -l <"$TMP/follow")
+((FOLLOWED >= 5)) && pass "$NAME ($FOLLOWED lines)" || fail "$NAME: $(cat "$TMP/follow")"
+
+# --- port-forward ------------------------------------------------------------------------------
+LOCAL=$(free_port)
+kubectl port-forward "pod/$WEB_POD" "$LOCAL:8080" >"$TMP/pf.log" 2>&1 &
+PF_PID=$!
+pf_serves() { curl -s --max-time 2 "http://127.0.0.1:$LOCAL/" | grep -q "kite busybox"; }
+until_true "port-forward carries a request" 30 pf_serves
+kill "$PF_PID" 2>/dev/null; PF_PID=""
+
+# --- restarts with back-off --------------------------------------------------------------------
+cat >"$TMP/crash.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  containers:
+  - name: main
+    image: kite.local/busybox:1
+    command: [sh, -c, 'echo bye; exit 2']
+YAML
+k "create crasher" apply -f "$TMP/crash.yaml"; ok
+restarted_twice() { (( $(jp pod/crasher '{.status.containerStatuses[0].restartCount}') >= 2 )); }
+until_true "exiting container restarts (restartCount grows)" 90 restarted_twice
+crash_loop() { [[ "$(jp pod/crasher '{.status.containerStatuses[0].state.waiting.reason}')" == CrashLoopBackOff ]]; }
+until_true "back-off shows CrashLoopBackOff" 60 crash_loop
+k "lastState has the exit code" get pod crasher -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode}'; has 2
+
+# --- probes --------------------------------------------------------------------------------------
+cat >"$TMP/probes.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  containers:
+  - name: live
+    image: kite.local/busybox:1
+    command: [sh, -c, 'touch /tmp/healthy; sleep 3600']
+    livenessProbe: {exec: {command: [cat, /tmp/healthy]}, periodSeconds: 1, failureThreshold: 2}
+  - name: gated
+    image: kite.local/busybox:1
+    command: [sh, -c, 'sleep 3600']
+    readinessProbe: {exec: {command: [cat, /tmp/ready]}, periodSeconds: 1}
+YAML
+k "create probed" apply -f "$TMP/probes.yaml"; ok
+probed_running() { [[ "$(jp pod/probed '{.status.phase}')" == Running ]]; }
+until_true "probed Running" 60 probed_running
+k "readiness gates Ready" get pod probed -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'; has False
+kubectl exec probed -c gated -- touch /tmp/ready >/dev/null 2>&1
+probed_ready() { [[ "$(jp pod/probed '{.status.conditions[?(@.type=="Ready")].status}')" == True ]]; }
+until_true "ready once the readiness probe passes" 30 probed_ready
+kubectl exec probed -c live -- rm /tmp/healthy >/dev/null 2>&1
+live_restarted() { (( $(jp pod/probed '{.status.containerStatuses[?(@.name=="live")].restartCount}') >= 1 )); }
+until_true "failing liveness probe restarts the container" 60 live_restarted
+
+# --- env, configMap/secret volumes, shared emptyDir ---------------------------------------------
+kubectl create configmap settings --from-literal=color=blue --from-literal=size=large >/dev/null
+kubectl create secret generic creds --from-literal=password=s3cret >/dev/null
+cat >"$TMP/config.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: configured}
+spec:
+  volumes:
+  - {name: settings, configMap: {name: settings}}
+  - {name: creds, secret: {secretName: creds}}
+  - {name: shared, emptyDir: {}}
+  containers:
+  - name: main
+    image: kite.local/busybox:1
+    command: [sh, -c, 'echo from-main > /shared/note; sleep 3600']
+    env:
+    - {name: COLOR, valueFrom: {configMapKeyRef: {name: settings, key: color}}}
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: GREETING, value: "hello \$(POD_NAME)"}
+    volumeMounts:
+    - {name: settings, mountPath: /etc/settings}
+    - {name: creds, mountPath: /etc/creds, readOnly: true}
+    - {name: shared, mountPath: /shared}
+  - name: side
+    image: kite.local/busybox:1
+    command: [sh, -c, 'sleep 3600']
+    volumeMounts: [{name: shared, mountPath: /data}]
+YAML
+k "create configured" apply -f "$TMP/config.yaml"; ok
+configured_running() { [[ "$(jp pod/configured '{.status.phase}')" == Running ]]; }
+until_true "configured Running" 60 configured_running
+k "env from configMap, fieldRef and expansion" exec configured -c main -- sh -c 'echo $COLOR $POD_NAME $GREETING'
+has "blue configured hello configured"
+k "configMap volume" exec configured -c main -- cat /etc/settings/size; has large
+k "secret volume" exec configured -c main -- cat /etc/creds/password; has s3cret
+k "emptyDir shared between containers" exec configured -c side -- cat /data/note; has from-main
+kubectl patch configmap settings -p '{"data":{"size":"huge"}}' >/dev/null
+cm_updated() { kubectl exec configured -c main -- cat /etc/settings/size | grep -q huge; }
+until_true "configMap volume updated in place" 120 cm_updated
+
+# --- a server restart leaves pods running ------------------------------------------------------
+BEFORE=$(jp "pod/$WEB_POD" '{.status.containerStatuses[0].containerID}')
+stop_server
+NAME="pod still serves while the server is down"
+has "kite busybox" "$(curl -s --max-time 5 "http://$WEB_IP:8080/")"
+start_server
+until_true "node Ready again after restart" 60 node_ready
+same_container() { [[ "$(jp "pod/$WEB_POD" '{.status.containerStatuses[0].containerID}')" == "$BEFORE" ]] &&
+  [[ "$(jp "pod/$WEB_POD" '{.status.containerStatuses[0].ready}')" == true ]]; }
+until_true "same container, still ready after the restart" 60 same_container
+k "restart count unchanged" get pod "$WEB_POD" -o jsonpath='{.status.containerStatuses[0].restartCount}'; has 0
+
+echo "passed $PASSED, failed $FAILED"
+[[ $FAILED -eq 0 ]]
