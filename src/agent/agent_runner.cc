@@ -67,6 +67,16 @@ void AgentRunner::Enqueue(const client::ObjectPtr& pod) {
 void AgentRunner::Start() {
   if (started_) return;
   started_ = true;
+  if (options_.run_probes) {
+    prober::ProbeManagerOptions probe_options;
+    probe_options.clock = clock_;
+    probe_options.pool_threads = options_.probe_threads;
+    probe_options.on_change = [this](const prober::ProbeEvent& e) {
+      if (nodes_.count(e.node)) queue_.Add(e.node + kSeparator + e.pod_key);
+    };
+    probes_ = std::make_unique<prober::ProbeManager>(std::move(probe_options));
+    for (const auto& [name, node] : nodes_) node->SetProbeManager(probes_.get());
+  }
   for (const auto& [name, node] : nodes_) queue_.Add(name + kSeparator);
   pods_->Start();
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { Work(); });
@@ -85,6 +95,7 @@ void AgentRunner::Stop() {
   if (ticker_.joinable()) ticker_.join();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
+  if (probes_) probes_->Stop();
   pods_->Stop();
 }
 

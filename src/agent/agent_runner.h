@@ -12,11 +12,13 @@
 //   - The ticker, every `tick`: queues the heartbeat of every node that is due, and the
 //     pods each node's Relist (PLEG) reports; every `resync` (once the informer has synced)
 //     every pod of every node, so pods the API lost are found and stopped.
+//   - Probes: Start creates one ProbeManager (prober/prober_manager.h) shared by every
+//     node (unless run_probes is false); a probe result that changes queues that pod's key.
 //   - Server unreachable: pods keep running as they are; the informer re-lists, heartbeats
 //     retry with back-off; nothing exits. State changes of a heartbeat (failing, recovered)
 //     are logged once each.
-// Stop shuts the queue down, joins the ticker and the workers, then stops the informer; no
-// agent method runs after it returns. Pods keep their state in the runtime.
+// Stop shuts the queue down, joins the ticker and the workers, stops the probes, then the
+// informer; no agent method runs after it returns. Pods keep their state in the runtime.
 //
 // Limits: no bound on the queue (one entry per pod and node at most, by key).
 // Thread-safety: Start and Stop from one thread.
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "src/agent/node_agent.h"
+#include "src/agent/prober/prober_manager.h"
 #include "src/base/mutex.h"
 #include "src/server/client/informer.h"
 #include "src/server/controllers/work_queue.h"
@@ -46,6 +49,9 @@ struct AgentRunnerOptions {
   const Clock* clock = nullptr;
   // Where messages go (one line each, no newline); null = stderr with a "kite: " prefix.
   std::function<void(const std::string&)> log;
+  // Run liveness, readiness and startup probes (threads for them start with Start).
+  bool run_probes = true;
+  int probe_threads = 4;
 };
 
 class AgentRunner {
@@ -75,6 +81,7 @@ class AgentRunner {
   const Clock* clock_;
   std::map<std::string, std::unique_ptr<NodeAgent>, std::less<>> nodes_;
   std::unique_ptr<client::Informer> pods_;
+  std::unique_ptr<prober::ProbeManager> probes_;
   controllers::WorkQueue queue_;
   std::vector<std::thread> workers_;
   std::thread ticker_;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "src/agent/json_build.h"
+#include "src/server/admission/quantity.h"
 #include "src/server/client/well_known_resources.h"
 #include "src/server/json/json_util.h"
 
@@ -30,6 +31,17 @@ uint64_t Revision(const Value& object) {
   return ec == std::errc() && end == rv.data() + rv.size() ? out : 0;
 }
 
+// The node's allocatable resources as numbers (capacity = allocatable here).
+volumes::NodeAllocatable Allocatable(const NodeResources& resources) {
+  volumes::NodeAllocatable out;
+  if (auto q = admission::Quantity::Parse(resources.cpu); q.ok()) out.cpu_millis = q->MilliValue();
+  if (auto q = admission::Quantity::Parse(resources.memory); q.ok()) out.memory_bytes = q->Value();
+  if (auto q = admission::Quantity::Parse(resources.ephemeral_storage); q.ok()) {
+    out.ephemeral_storage_bytes = q->Value();
+  }
+  return out;
+}
+
 bool IsTerminalPhase(std::string_view phase) { return phase == "Succeeded" || phase == "Failed"; }
 
 std::string_view PhaseOf(const Value& pod) {
@@ -46,7 +58,25 @@ NodeAgent::NodeAgent(NodeAgentOptions options, client::ApiTransport* transport,
       clock_(clock ? clock : SystemClock::Get()),
       nodes_(transport, client::kNodes),
       leases_(transport, client::kLeases),
-      pods_(transport, client::kPods) {}
+      pods_(transport, client::kPods) {
+  PodObjects* objects = options_.objects;
+  if (!objects) {
+    ApiPodObjectsOptions object_options;
+    object_options.clock = clock_;
+    own_objects_ = std::make_unique<ApiPodObjects>(transport, object_options);
+    objects = own_objects_.get();
+  }
+  setup_.objects = objects;
+  setup_.agent_dir = options_.agent_dir;
+  setup_.node = Allocatable(options_.node.resources);
+  setup_.memory_capacity_bytes = setup_.node.memory_bytes;
+  if (!options_.resolv_conf.empty()) setup_.host_dns = ReadResolvConf(options_.resolv_conf);
+  if (!options_.agent_dir.empty()) {
+    volumes_ = std::make_unique<volumes::VolumeManager>(
+        volumes::VolumeManagerOptions{options_.agent_dir, objects, setup_.node, true});
+    setup_.volumes = volumes_.get();
+  }
+}
 
 // --- Heartbeat ------------------------------------------------------------------------------
 
@@ -240,7 +270,8 @@ Result<NodeAgent::SyncResult> NodeAgent::SyncPod(const std::string& key, const c
   }
   if (!entry) {
     entry = std::make_shared<PodEntry>();
-    entry->runner = std::make_unique<PodRunner>(uid);
+    entry->runner = std::make_unique<PodRunner>(uid, probes_);
+    entry->runner->SetSetup(&setup_);
     MutexLock lock(mu_);
     pods_running_[key] = entry;
   }

@@ -31,7 +31,9 @@
 #include <vector>
 
 #include "src/agent/node_status.h"
+#include "src/agent/pod_objects.h"
 #include "src/agent/pod_runner.h"
+#include "src/agent/volumes/volume_manager.h"
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
 #include "src/runtime/runtime.h"
@@ -45,6 +47,16 @@ struct NodeAgentOptions {
   std::chrono::milliseconds lease_renew_interval{10'000};
   int lease_duration_seconds = 40;
   std::chrono::milliseconds status_report_interval{300'000};
+  // The pods' files: <agent_dir>/pods/<uid>/ (volumes, etc-hosts, termination messages) and
+  // the containers' logs in <agent_dir>/pod-logs/. "" (simulated nodes) = no files: volumes
+  // are neither prepared nor mounted, sandboxes get no log directory.
+  std::string agent_dir;
+  // What pods refer to in the API (ConfigMaps, Secrets, claims, Services, tokens); null =
+  // an ApiPodObjects over the agent's transport. Must outlive the agent.
+  PodObjects* objects = nullptr;
+  // The resolv.conf whose servers and searches pods with dnsPolicy Default or ClusterFirst
+  // get (no cluster DNS yet); "" = none.
+  std::string resolv_conf;
 };
 
 class NodeAgent {
@@ -55,6 +67,10 @@ class NodeAgent {
 
   const std::string& name() const { return options_.node.name; }
   const NodeDescription& node() const { return options_.node; }
+
+  // Probes for the pods synced from now on (null = none: readiness stand-in, see
+  // pod_runner.h). Set before the first SyncPod; `probes` must outlive the agent's syncs.
+  void SetProbeManager(prober::ProbeManager* probes) { probes_ = probes; }
 
   Status Heartbeat() EXCLUDES(heartbeat_mu_, mu_);
   // The clock time (ms) at which Heartbeat next has something to do.
@@ -89,10 +105,15 @@ class NodeAgent {
 
   const NodeAgentOptions options_;
   runtime::Runtime* runtime_;
+  prober::ProbeManager* probes_ = nullptr;
   const Clock* clock_;
   const client::ResourceClient nodes_;
   const client::ResourceClient leases_;
   const client::ResourceClient pods_;
+  // How pods are made (container_config.h): built from the options at construction.
+  std::unique_ptr<PodObjects> own_objects_;
+  std::unique_ptr<volumes::VolumeManager> volumes_;
+  PodSetup setup_;
 
   // Heartbeat state: one Heartbeat at a time.
   Mutex heartbeat_mu_;

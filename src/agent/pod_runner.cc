@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <ctime>
 #include <set>
+#include <thread>
 #include <vector>
 
+#include "src/agent/prober/lifecycle_hooks.h"
 #include "src/runtime/fake_runtime.h"
 #include "src/server/json/json_util.h"
 
@@ -17,6 +19,10 @@ using Kind = ContainerStateView::Kind;
 
 // An exit this long after the previous restart starts the back-off afresh (2 × max).
 constexpr int64_t kBackoffExpiryMillis = 2 * RestartBackoff::kMaxMillis;
+// Volumes not ready yet (a claim not bound, a ConfigMap missing): look again this soon.
+constexpr int64_t kVolumeRetryMillis = 2'000;
+// A config that could not be built: the kubelet's pod worker retries after 10 s.
+constexpr int64_t kConfigRetryMillis = 10'000;
 
 std::string_view Str(const rapidjson::Value* object, std::string_view name) {
   return object ? json::StringMember(*object, name) : std::string_view();
@@ -38,22 +44,9 @@ std::string_view RestartPolicy(const rapidjson::Value& pod) {
   return policy.empty() ? "Always" : policy;
 }
 
-runtime::Labels StringMap(const rapidjson::Value* object) {
-  runtime::Labels out;
-  if (!object || !object->IsObject()) return out;
-  for (const auto& m : object->GetObject()) {
-    if (m.value.IsString()) out[m.name.GetString()] = m.value.GetString();
-  }
-  return out;
-}
-
-std::vector<std::string> StringList(const rapidjson::Value* v) {
-  std::vector<std::string> out;
-  if (!v || !v->IsArray()) return out;
-  for (const auto& item : v->GetArray()) {
-    if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
-  }
-  return out;
+bool Bool(const rapidjson::Value* object, std::string_view name) {
+  const rapidjson::Value* v = object ? json::Member(*object, name) : nullptr;
+  return v && v->IsBool() && v->GetBool();
 }
 
 // "2024-05-01T10:00:00Z" (fractions allowed) → Unix ms; 0 when it does not parse.
@@ -148,19 +141,7 @@ Result<std::string> PodRunner::EnsureSandbox(const rapidjson::Value& pod, runtim
     }
   }
   if (!create) return std::string();
-  const rapidjson::Value* md = json::Member(pod, "metadata");
-  runtime::PodSandboxConfig config;
-  config.metadata.name = Str(md, "name");
-  config.metadata.namespace_ = Str(md, "namespace");
-  config.metadata.uid = uid_;
-  std::string_view hostname = Str(json::Member(pod, "spec"), "hostname");
-  config.hostname = hostname.empty() ? config.metadata.name : std::string(hostname);
-  config.labels = StringMap(md ? json::Member(*md, "labels") : nullptr);
-  config.labels[runtime::kPodNameLabel] = config.metadata.name;
-  config.labels[runtime::kPodNamespaceLabel] = config.metadata.namespace_;
-  config.labels[runtime::kPodUidLabel] = uid_;
-  config.annotations = StringMap(md ? json::Member(*md, "annotations") : nullptr);
-  Result<std::string> id = rt.RunPodSandbox(config);
+  Result<std::string> id = rt.RunPodSandbox(SandboxConfig(pod));
   if (!id.ok()) return id.status();
   sandbox_id_ = *id;
   return sandbox_id_;
@@ -171,6 +152,25 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
   if (start_time_ == 0) {
     start_time_ = ParseTime(Str(json::Member(pod, "status"), "startTime"));
     if (start_time_ == 0) start_time_ = now;
+  }
+  // Volumes first, on every sync, so projected files follow their sources. Until they are
+  // ready no container starts (running ones go on), as the kubelet waits for its mounts.
+  volume_error_.clear();
+  if (setup_ && setup_->volumes) {
+    Result<volumes::VolumeMap> mounted = setup_->volumes->SetUp(pod);
+    if (mounted.ok()) {
+      volumes_ = std::move(mounted).value();
+    } else {
+      volume_error_ = mounted.status().message();
+      Result<std::string> existing = EnsureSandbox(pod, rt, false);
+      if (!existing.ok()) return existing.status();
+      Outcome waiting;
+      waiting.wake_at = now + kVolumeRetryMillis;
+      Result<PodReport> report = BuildReport(pod, rt, host_ip, now, waiting.wake_at);
+      if (!report.ok()) return report.status();
+      waiting.report = std::move(report).value();
+      return waiting;
+    }
   }
   Result<std::string> sandbox = EnsureSandbox(pod, rt, true);
   if (!sandbox.ok()) return sandbox.status();
@@ -191,28 +191,23 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
   // Creates and starts instance `attempt` of `spec`; a refusal is reported, not returned.
   auto start = [&](const rapidjson::Value& spec, uint32_t attempt, bool init) -> Status {
     std::string name(json::StringMember(spec, "name"));
-    runtime::ContainerConfig config;
-    config.metadata = {name, attempt};
-    config.image = json::StringMember(spec, "image");
-    config.command = StringList(json::Member(spec, "command"));
-    config.args = StringList(json::Member(spec, "args"));
-    config.labels = {{runtime::kPodNameLabel, std::string(Str(md, "name"))},
-                     {runtime::kPodNamespaceLabel, std::string(Str(md, "namespace"))},
-                     {runtime::kPodUidLabel, uid_},
-                     {runtime::kContainerNameLabel, name}};
+    Result<std::optional<runtime::ContainerConfig>> made =
+        ContainerConfigFor(pod, spec, attempt, *sandbox_status, host_ip, rt, now, wake_at);
+    if (!made.ok()) return made.status();
+    if (!*made) return Status();  // waiting: the reason is in create_errors_
+    runtime::ContainerConfig config = std::move(**made);
     if (init) config.labels[runtime::kInitContainerLabel] = "true";
-    runtime::PodSandboxConfig sandbox_config;
+    runtime::PodSandboxConfig sandbox_config = SandboxConfig(pod);
     sandbox_config.metadata = sandbox_status->metadata;
-    sandbox_config.labels = sandbox_status->labels;
-    sandbox_config.annotations = sandbox_status->annotations;
     Result<std::string> id = rt.CreateContainer(*sandbox, config, sandbox_config);
     if (!id.ok()) {
       if (id.status().code() != StatusCode::kInvalidArgument) return id.status();
-      create_errors_[name] = id.status().message();
+      create_errors_[name] = {"CreateContainerError", id.status().message()};
       return Status();
     }
     create_errors_.erase(name);
-    return rt.StartContainer(*id);
+    KITE_RETURN_IF_ERROR(rt.StartContainer(*id));
+    return init ? Status() : PostStart(pod, spec, *id, sandbox_status->ip, rt);
   };
   // An exited instance that should run again: restarts it or, in back-off, reports so.
   auto restart = [&](const rapidjson::Value& spec, const Container& latest, bool init) -> Status {
@@ -262,6 +257,22 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
       } else if (latest.state == ContainerState::kExited) {
         bool again = policy == "Always" || (policy == "OnFailure" && latest.exit_code != 0);
         if (again) KITE_RETURN_IF_ERROR(restart(*spec, latest, false));
+      } else if (latest.state == ContainerState::kRunning && probes_) {
+        // A failed liveness or startup probe: kill, and restart at once unless Never
+        // (the kubelet restarts without back-off: the container was running).
+        if (std::optional<prober::ProbeFailure> failed = probes_->FailedProbe(uid_, name, latest.id)) {
+          bool again = policy != "Never";
+          kill_notes_[latest.id] = {"", failed->message + (again ? ", will be restarted" : "")};
+          std::optional<prober::ProbeSpec> probe = prober::ContainerProbe(*spec, failed->kind);
+          int64_t grace = probe && probe->termination_grace_period_seconds ? *probe->termination_grace_period_seconds
+                                                                            : prober::PodGracePeriodSeconds(pod);
+          prober::HookContainer target{&rt, latest.id, spec, &pod, sandbox_status->ip, rt.Version().runtime_name == "fake"};
+          KITE_RETURN_IF_ERROR(prober::StopContainer(target, grace));
+          if (again) {
+            restarted.insert(name);
+            KITE_RETURN_IF_ERROR(start(*spec, latest.metadata.attempt + 1, false));
+          }
+        }
       }
     }
   }
@@ -291,10 +302,12 @@ Result<PodReport> PodRunner::BuildReport(const rapidjson::Value& pod, runtime::R
     if (!sandbox.ok()) return sandbox.status();
     report.sandbox_ready = sandbox->state == runtime::SandboxState::kReady;
     report.pod_ip = sandbox->ip;
+    if (report.pod_ip.empty() && Bool(json::Member(pod, "spec"), "hostNetwork")) report.pod_ip = host_ip;
     Result<std::vector<Container>> listed = rt.ListContainers(sandbox_id_);
     if (!listed.ok()) return listed.status();
     instances = ByName(std::move(listed).value());
   }
+  UpdateProbes(pod, report.pod_ip, instances, rt);
   const std::string runtime_name = rt.Version().runtime_name;
   const rapidjson::Value* md = json::Member(pod, "metadata");
   const rapidjson::Value* annotations = md ? json::Member(*md, "annotations") : nullptr;
@@ -317,9 +330,9 @@ Result<PodReport> PodRunner::BuildReport(const rapidjson::Value& pod, runtime::R
     if (it == instances.end()) {
       auto error = create_errors_.find(r.name);
       if (error != create_errors_.end()) {
-        r.state = Waiting("CreateContainerError", error->second);
+        r.state = Waiting(error->second.first, error->second.second);
       } else {
-        r.state = Waiting(init || !init_done ? "PodInitializing" : "ContainerCreating");
+        r.state = Waiting(init || !init_done ? "PodInitializing" : "ContainerCreating", volume_error_);
       }
       return r;
     }
@@ -330,6 +343,7 @@ Result<PodReport> PodRunner::BuildReport(const rapidjson::Value& pod, runtime::R
     r.restart_count = static_cast<int32_t>(latest.metadata.attempt);
     if (previous && previous->state == ContainerState::kExited) {
       r.last_state = Terminated(*previous, runtime_name);
+      ApplyKillNote(*previous, *r.last_state);
     }
     switch (latest.state) {
       case ContainerState::kCreated:
@@ -338,8 +352,10 @@ Result<PodReport> PodRunner::BuildReport(const rapidjson::Value& pod, runtime::R
       case ContainerState::kRunning: {
         r.state.kind = Kind::kRunning;
         r.state.started_at = latest.started_at;
-        r.started = true;
-        if (!init && !never_ready) {
+        r.started = init || !probes_ || probes_->Started(uid_, r.name, latest.id);
+        if (!init && !never_ready && probes_ && probes_->HasProbe(uid_, r.name, prober::ProbeKind::kReadiness)) {
+          r.ready = r.started && probes_->Ready(uid_, r.name, latest.id);
+        } else if (!init && !never_ready && r.started) {
           int64_t delay = 0;
           if (const rapidjson::Value* probe = json::Member(spec, "readinessProbe")) {
             const rapidjson::Value* d = json::Member(*probe, "initialDelaySeconds");
@@ -352,11 +368,18 @@ Result<PodReport> PodRunner::BuildReport(const rapidjson::Value& pod, runtime::R
       }
       case ContainerState::kExited: {
         auto crash = crash_loop_.find(r.name);
-        if (crash != crash_loop_.end()) {
+        if (auto error = create_errors_.find(r.name); error != create_errors_.end()) {
+          // Its next instance could not be created (image, config).
+          r.state = Waiting(error->second.first, error->second.second);
+          r.last_state = Terminated(latest, runtime_name);
+          ApplyKillNote(latest, *r.last_state);
+        } else if (crash != crash_loop_.end()) {
           r.state = Waiting("CrashLoopBackOff", crash->second);
           r.last_state = Terminated(latest, runtime_name);
+          ApplyKillNote(latest, *r.last_state);
         } else {
           r.state = Terminated(latest, runtime_name);
+          ApplyKillNote(latest, r.state);
           r.ready = init && latest.exit_code == 0;
         }
         break;
@@ -384,11 +407,35 @@ Result<PodRunner::Outcome> PodRunner::Kill(const rapidjson::Value& pod, runtime:
   if (!sandbox->empty()) {
     Result<std::vector<Container>> listed = rt.ListContainers(*sandbox);
     if (!listed.ok()) return listed.status();
+    // Each running container gets its preStop hook and the grace period, all at once.
+    std::string pod_ip;
+    if (Result<runtime::PodSandbox> status = rt.PodSandboxStatus(*sandbox); status.ok()) pod_ip = status->ip;
+    std::vector<const Container*> running;
     for (const Container& c : *listed) {
-      if (c.state == ContainerState::kRunning) {
-        Status s = rt.StopContainer(c.id, grace_seconds);
-        if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+      if (c.state == ContainerState::kRunning) running.push_back(&c);
+    }
+    std::vector<Status> stopped(running.size());
+    auto stop = [&](size_t i) {
+      const Container& c = *running[i];
+      const rapidjson::Value* spec = nullptr;
+      for (const char* list : {"containers", "initContainers"}) {
+        for (const rapidjson::Value* candidate : SpecContainers(pod, list)) {
+          if (json::StringMember(*candidate, "name") == c.metadata.name) spec = candidate;
+        }
       }
+      if (!spec) {
+        stopped[i] = rt.StopContainer(c.id, grace_seconds);
+        return;
+      }
+      prober::HookContainer target{&rt, c.id, spec, &pod, pod_ip, rt.Version().runtime_name == "fake"};
+      stopped[i] = prober::StopContainer(target, grace_seconds);
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < running.size(); ++i) threads.emplace_back(stop, i);
+    if (!running.empty()) stop(0);
+    for (std::thread& t : threads) t.join();
+    for (const Status& s : stopped) {
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
     }
     Status s = rt.StopPodSandbox(*sandbox);
     if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
@@ -397,6 +444,7 @@ Result<PodRunner::Outcome> PodRunner::Kill(const rapidjson::Value& pod, runtime:
   if (start_time_ == 0) start_time_ = ParseTime(Str(json::Member(pod, "status"), "startTime"));
   Outcome outcome;
   Result<PodReport> report = BuildReport(pod, rt, host_ip, now, outcome.wake_at);
+  if (probes_) probes_->Remove(uid_);  // nothing runs any more
   if (!report.ok()) return report.status();
   outcome.report = std::move(report).value();
   outcome.report.terminal = true;
@@ -405,13 +453,118 @@ Result<PodRunner::Outcome> PodRunner::Kill(const rapidjson::Value& pod, runtime:
 }
 
 Status PodRunner::Remove(runtime::Runtime& rt) {
+  if (probes_) probes_->Remove(uid_);
   rapidjson::Value none(rapidjson::kObjectType);
   Result<std::string> sandbox = EnsureSandbox(none, rt, false);
   if (!sandbox.ok()) return sandbox.status();
-  if (sandbox->empty()) return Status();
-  KITE_RETURN_IF_ERROR(rt.RemovePodSandbox(*sandbox));
-  sandbox_id_.clear();
+  if (!sandbox->empty()) {
+    KITE_RETURN_IF_ERROR(rt.RemovePodSandbox(*sandbox));
+    sandbox_id_.clear();
+  }
+  // With the containers gone nothing uses the volumes any more.
+  if (setup_ && setup_->volumes) return setup_->volumes->TearDown(uid_);
   return Status();
+}
+
+// --- Container creation ----------------------------------------------------------------------
+
+runtime::PodSandboxConfig PodRunner::SandboxConfig(const rapidjson::Value& pod) const {
+  SandboxContext context;
+  if (setup_) {
+    context.agent_dir = setup_->agent_dir;
+    context.host_dns = setup_->host_dns;
+  }
+  runtime::PodSandboxConfig config = BuildSandboxConfig(pod, context);
+  config.metadata.uid = uid_;
+  config.labels[runtime::kPodUidLabel] = uid_;
+  return config;
+}
+
+Result<std::optional<runtime::ContainerConfig>> PodRunner::ContainerConfigFor(
+    const rapidjson::Value& pod, const rapidjson::Value& spec, uint32_t attempt, const runtime::PodSandbox& sandbox,
+    const std::string& host_ip, runtime::Runtime& rt, int64_t now, int64_t& wake_at) {
+  auto wake = [&wake_at](int64_t at) { wake_at = wake_at == 0 ? at : std::min(wake_at, at); };
+  std::string name(json::StringMember(spec, "name"));
+  static const PodSetup kNoSetup;
+  const PodSetup& setup = setup_ ? *setup_ : kNoSetup;
+  ImagePullOutcome image = images_.Ensure(pod, spec, rt, setup.objects, now);
+  if (!image.ok) {
+    create_errors_[name] = {image.reason, image.message};
+    if (image.retry_at > 0) wake(image.retry_at);
+    return std::optional<runtime::ContainerConfig>();
+  }
+  ContainerContext context;
+  context.objects = setup.objects;
+  context.volumes = setup.volumes && volumes_ ? &*volumes_ : nullptr;
+  if (setup.volumes) context.pod_dir = setup.volumes->PodDir(uid_);
+  if (!sandbox.ip.empty()) {
+    context.pod_ips.push_back(sandbox.ip);
+  } else if (Bool(json::Member(pod, "spec"), "hostNetwork") && !host_ip.empty()) {
+    context.pod_ips.push_back(host_ip);
+  }
+  if (!host_ip.empty()) context.host_ips.push_back(host_ip);
+  context.node = setup.node;
+  context.memory_capacity_bytes = setup.memory_capacity_bytes;
+  Result<runtime::ContainerConfig> config = BuildContainerConfig(pod, spec, attempt, context);
+  if (!config.ok()) {
+    create_errors_[name] = {"CreateContainerConfigError", config.status().message()};
+    wake(now + kConfigRetryMillis);
+    return std::optional<runtime::ContainerConfig>();
+  }
+  return std::optional<runtime::ContainerConfig>(std::move(config).value());
+}
+
+// --- Probes and hooks ------------------------------------------------------------------------
+
+Status PodRunner::PostStart(const rapidjson::Value& pod, const rapidjson::Value& spec, const std::string& container_id,
+                            const std::string& pod_ip, runtime::Runtime& rt) {
+  bool exec_only = rt.Version().runtime_name == "fake";
+  prober::HookContainer target{&rt, container_id, &spec, &pod, pod_ip, exec_only};
+  Status hook = prober::RunPostStart(target);
+  if (hook.ok()) return Status();
+  // Kubernetes kills the container (event FailedPostStartHook); the restart policy and
+  // back-off then decide what comes next.
+  kill_notes_[container_id] = {"FailedPostStartHook", hook.message()};
+  return prober::StopContainer(target, prober::PodGracePeriodSeconds(pod));
+}
+
+void PodRunner::UpdateProbes(const rapidjson::Value& pod, const std::string& pod_ip,
+                             const std::map<std::string, std::vector<Container>>& instances, runtime::Runtime& rt) {
+  // Forget notes of instances that are gone.
+  for (auto it = kill_notes_.begin(); it != kill_notes_.end();) {
+    bool present = false;
+    for (const auto& [name, list] : instances) {
+      for (const Container& c : list) present = present || c.id == it->first;
+    }
+    it = present ? std::next(it) : kill_notes_.erase(it);
+  }
+  if (!probes_) return;
+  prober::PodObservation observed;
+  observed.uid = uid_;
+  observed.pod = &pod;
+  observed.pod_ip = pod_ip;
+  observed.runtime = &rt;
+  observed.exec_only = rt.Version().runtime_name == "fake";
+  for (const rapidjson::Value* spec : SpecContainers(pod, "containers")) {
+    prober::ContainerObservation c;
+    c.name = json::StringMember(*spec, "name");
+    auto it = instances.find(c.name);
+    if (it != instances.end()) {
+      const Container& latest = it->second.front();
+      c.id = latest.id;
+      c.started_at = latest.started_at;
+      c.running = latest.state == ContainerState::kRunning;
+    }
+    observed.containers.push_back(std::move(c));
+  }
+  probes_->Update(observed);
+}
+
+void PodRunner::ApplyKillNote(const Container& c, ContainerStateView& view) const {
+  auto it = kill_notes_.find(c.id);
+  if (it == kill_notes_.end()) return;
+  if (!it->second.reason.empty()) view.reason = it->second.reason;
+  if (view.message.empty()) view.message = it->second.message;
 }
 
 }  // namespace kite::agent

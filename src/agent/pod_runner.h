@@ -13,9 +13,21 @@
 // name the newest two instances are kept (the current one and the lastState), older ones
 // are removed.
 //
-// Readiness (the prober's stand-in; probes are not executed): a running container is ready
-// once it has run readinessProbe.initialDelaySeconds (0 without a probe), never when the
-// pod carries sim.kite.dev/ready: "false". Init containers are ready once they succeeded.
+// Probes (with a ProbeManager, prober/prober_manager.h): each sync tells the manager which
+// container instances run; a running container is started once its startup probe
+// succeeded (at once without one) and ready once started and its readiness probe succeeded
+// (at once without one). A container whose liveness or startup probe failed is stopped
+// (preStop hook first, then the grace period: the probe's terminationGracePeriodSeconds or
+// the pod's) and, unless restartPolicy is Never, started again at once; its lastState
+// carries "Container x failed liveness probe, will be restarted". On the fake runtime only
+// exec probes run; other probes, and every probe without a manager, use the stand-in:
+// a running container is ready once it has run readinessProbe.initialDelaySeconds (0
+// without a probe). Never ready when the pod carries sim.kite.dev/ready: "false" (fake
+// runtime hook). Init containers are ready once they succeeded.
+// Hooks: postStart runs right after StartContainer, before the sync reports the container;
+// if it fails the container is stopped and its termination shows reason
+// FailedPostStartHook with the hook's message. preStop runs before every stop, its time
+// taken from the grace period. On the fake runtime only exec hooks run.
 //
 // Thread-safety: none; the node agent runs one sync of a pod at a time.
 #pragma once
@@ -24,9 +36,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "src/agent/container_config.h"
+#include "src/agent/image_puller.h"
 #include "src/agent/pod_status.h"
+#include "src/agent/prober/prober_manager.h"
 #include "src/base/status.h"
 #include "src/runtime/runtime.h"
 
@@ -56,9 +72,20 @@ class RestartBackoff {
 
 class PodRunner {
  public:
-  explicit PodRunner(std::string uid) : uid_(std::move(uid)) {}
+  // `probes` (null = the stand-in for readiness, no probes run) must outlive the runner.
+  explicit PodRunner(std::string uid, prober::ProbeManager* probes = nullptr)
+      : uid_(std::move(uid)), probes_(probes) {}
 
   const std::string& uid() const { return uid_; }
+
+  // How sandboxes and containers are made (container_config.h): volumes prepared on every
+  // sync (a failure keeps containers from starting and shows as their waiting message),
+  // images pulled by pull policy (ErrImagePull, ImagePullBackOff, ErrImageNeverPull), env,
+  // mounts, resources and security from the spec (CreateContainerConfigError when that
+  // fails); volumes torn down by Remove. Null (the default) = only command, args, labels and
+  // a bare sandbox config, as for simulated nodes. Set before the first Sync; `setup` must
+  // outlive the runner.
+  void SetSetup(const PodSetup* setup) { setup_ = setup; }
 
   struct Outcome {
     PodReport report;
@@ -77,6 +104,7 @@ class PodRunner {
                        int64_t grace_seconds, int64_t now);
 
   // Removes the sandbox and its containers (stopping them first); kOk when none exists.
+  // Drops the pod's probes.
   Status Remove(runtime::Runtime& rt);
 
  private:
@@ -84,6 +112,14 @@ class PodRunner {
   Result<std::string> EnsureSandbox(const rapidjson::Value& pod, runtime::Runtime& rt, bool create);
   Result<PodReport> BuildReport(const rapidjson::Value& pod, runtime::Runtime& rt,
                                 const std::string& host_ip, int64_t now, int64_t& wake_at);
+  runtime::PodSandboxConfig SandboxConfig(const rapidjson::Value& pod) const;
+  // Pulls the image and builds the config of instance `attempt`; nullopt when the container
+  // cannot be created now (the waiting reason is then in create_errors_).
+  Result<std::optional<runtime::ContainerConfig>> ContainerConfigFor(const rapidjson::Value& pod,
+                                                                     const rapidjson::Value& spec, uint32_t attempt,
+                                                                     const runtime::PodSandbox& sandbox,
+                                                                     const std::string& host_ip, runtime::Runtime& rt,
+                                                                     int64_t now, int64_t& wake_at);
 
   const std::string uid_;
   std::string sandbox_id_;
@@ -91,8 +127,30 @@ class PodRunner {
   RestartBackoff backoff_;
   // Containers in back-off: name → the waiting message.
   std::map<std::string, std::string> crash_loop_;
-  // Containers the runtime refused to create: name → the error.
-  std::map<std::string, std::string> create_errors_;
+  // Containers that could not be created: name → (waiting reason, message).
+  std::map<std::string, std::pair<std::string, std::string>> create_errors_;
+  // Container creation (see SetSetup).
+  const PodSetup* setup_ = nullptr;
+  ImagePuller images_;
+  std::optional<volumes::VolumeMap> volumes_;  // as the last sync prepared them
+  std::string volume_error_;                  // why they could not be, "" when they were
+
+  // Probes and hooks (see the class comment).
+  struct KillNote {
+    std::string reason;   // replaces the runtime's reason when not empty
+    std::string message;  // shown when the runtime gives none
+  };
+  // Runs the postStart hook of a container just started; stops it when the hook fails.
+  Status PostStart(const rapidjson::Value& pod, const rapidjson::Value& spec, const std::string& container_id,
+                   const std::string& pod_ip, runtime::Runtime& rt);
+  // Tells the prober which instances run (after a sync listed them).
+  void UpdateProbes(const rapidjson::Value& pod, const std::string& pod_ip,
+                    const std::map<std::string, std::vector<runtime::Container>>& instances, runtime::Runtime& rt);
+  void ApplyKillNote(const runtime::Container& c, ContainerStateView& view) const;
+
+  prober::ProbeManager* const probes_;
+  // Containers the agent stopped (liveness, startup, postStart): container id → why.
+  std::map<std::string, KillNote> kill_notes_;
 };
 
 }  // namespace kite::agent

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "src/agent/agent_runner.h"
+#include "src/agent/host/containerd_node.h"
 #include "src/agent/local_node.h"
 #include "src/agent/node_agent.h"
 #include "src/agent/sim_cluster.h"
@@ -64,6 +65,35 @@ Result<std::unique_ptr<client::HttpsTransport>> Connect(const std::string& serve
   return transport;
 }
 
+// `kite agent` with real containers: this machine joins as a node with its own containerd.
+int RunContainerdNode(const AgentConfig& config, client::ApiTransport* transport,
+                      const sigset_t& signals) {
+  Result<std::optional<std::string>> ca = ReadFileIfExists(config.server_ca);
+  if (!ca.ok() || !ca->has_value()) {
+    std::cerr << "kite agent: --server-ca " << config.server_ca << ": cannot read it\n";
+    return ExitCode::kFailure;
+  }
+  agent::ContainerdNodeOptions options;
+  options.data_dir = config.data_dir;
+  options.node_name = config.node_name;
+  options.pod_cidr = config.node_pod_cidr;
+  options.kubelet_port = config.kubelet_port;
+  options.cluster_ca_pem = **ca;
+  options.transport = transport;
+  Result<std::unique_ptr<agent::ContainerdNode>> node = agent::ContainerdNode::Start(options);
+  if (!node.ok()) {
+    std::cerr << "kite agent: " << node.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  std::cerr << "kite agent: node " << config.node_name << " joining " << config.server_url
+            << " (containerd), agent endpoint on port " << (*node)->kubelet_port() << "\n";
+  const char* why = WaitForShutdown(signals);
+  std::cerr << "kite agent: received " << why << ", stopping (containers keep running)\n";
+  (*node)->Stop();
+  std::cerr << "kite agent: stopped\n";
+  return ExitCode::kOk;
+}
+
 }  // namespace
 
 int RunAgent(const std::vector<std::string>& args) {
@@ -77,10 +107,6 @@ int RunAgent(const std::vector<std::string>& args) {
     std::cerr << "kite: " << config.status().message() << "\n";
     return ExitCode::kUsage;
   }
-  if (config->runtime != RuntimeKind::kFake) {
-    std::cerr << "kite agent: the containerd runtime is not built yet; use --runtime fake\n";
-    return ExitCode::kFailure;
-  }
   sigset_t signals;
   if (Status s = BlockShutdownSignals(signals); !s.ok()) {
     std::cerr << "kite: " << s.message() << "\n";
@@ -91,6 +117,9 @@ int RunAgent(const std::vector<std::string>& args) {
   if (!transport.ok()) {
     std::cerr << "kite agent: " << transport.status().message() << "\n";
     return ExitCode::kFailure;
+  }
+  if (config->runtime == RuntimeKind::kContainerd) {
+    return RunContainerdNode(*config, transport->get(), signals);
   }
   runtime::FakeRuntimeOptions runtime_options;
   agent::NodeAgentOptions node;

@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 
+#include "src/agent/host/containerd_node.h"
 #include "src/cli/directories.h"
 #include "src/cli/exit_code.h"
 #include "src/cli/flag_parser.h"
@@ -18,6 +21,7 @@
 #include "src/server/client/in_process_transport.h"
 #include "src/server/controllers/controller_manager.h"
 #include "src/server/controllers/default_controllers.h"
+#include "src/server/pki/cluster_pki.h"
 #include "src/server/scheduler/scheduler.h"
 #include "src/store/open_store.h"
 
@@ -117,7 +121,12 @@ int RunServer(const std::vector<std::string>& args) {
   client::InProcessTransport controller_transport((*api)->handler(), "system:kube-controller-manager",
                                                   {"system:masters"});
   controllers::ControllerManager controllers(&controller_transport);
-  for (auto& controller : controllers::DefaultControllers()) controllers.Add(std::move(controller));
+  controllers::DefaultControllersOptions controller_options;
+  // The cluster CA, published to every namespace as the kube-root-ca.crt ConfigMap.
+  if (std::ifstream ca(api_options.server_dir + "/tls/" + pki::kCaCertFile); ca) {
+    controller_options.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
+  }
+  for (auto& controller : controllers::DefaultControllers(controller_options)) controllers.Add(std::move(controller));
   controllers.Add(std::make_unique<scheduler::Scheduler>(scheduler::Scheduler::Options{}));
   if (Status s = controllers.Start(); !s.ok()) {
     std::cerr << "kite: cannot start the controllers: " << s.message() << "\n";
@@ -125,12 +134,45 @@ int RunServer(const std::vector<std::string>& args) {
   }
   std::cerr << "kite: controllers running\n";
 
+  // The embedded node agent: this machine as a node, with its own containerd. It calls the
+  // API in process, as the node's identity (RBAC's system:nodes rules apply).
+  client::InProcessTransport agent_transport((*api)->handler(), "system:node:" + config->node_name,
+                                             {"system:nodes", "system:authenticated"});
+  std::unique_ptr<agent::ContainerdNode> node;
+  if (!config->disable_agent) {
+    agent::ContainerdNodeOptions node_options;
+    node_options.data_dir = config->data_dir;
+    node_options.node_name = config->node_name;
+    node_options.pod_cidr = config->node_pod_cidr;
+    node_options.kubelet_port = config->kubelet_port;
+    node_options.labels = {{"node-role.kubernetes.io/control-plane", "true"},
+                           {"node-role.kubernetes.io/master", "true"}};
+    Result<std::optional<std::string>> ca = ReadFileIfExists(config->ServerDir() + "/tls/server-ca.crt");
+    if (ca.ok() && ca->has_value()) node_options.cluster_ca_pem = **ca;
+    node_options.transport = &agent_transport;
+    Result<std::unique_ptr<agent::ContainerdNode>> started = agent::ContainerdNode::Start(node_options);
+    if (!started.ok()) {
+      std::cerr << "kite: cannot start the node agent: " << started.status().message()
+                << "\nkite: (--disable-agent runs the control plane alone)\n";
+      controllers.Stop();
+      (*api)->Stop();
+      return ExitCode::kFailure;
+    }
+    node = std::move(started).value();
+    std::cerr << "kite: node " << config->node_name << " running (containerd), agent endpoint on port "
+              << node->kubelet_port() << "\n";
+  }
+
   int signal_number = 0;
   if (int err = sigwait(&shutdown_signals, &signal_number); err != 0) {
     std::cerr << "kite: sigwait failed: " << strerror(err) << "\n";
     return ExitCode::kFailure;
   }
   std::cerr << "kite: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down\n";
+  if (node) {
+    node->Stop();  // containers keep running; the next start re-adopts them
+    std::cerr << "kite: node agent stopped\n";
+  }
   controllers.Stop();  // no controller writes after this
   std::cerr << "kite: controllers stopped\n";
   (*api)->Stop();  // no request touches the store after this

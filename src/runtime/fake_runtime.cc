@@ -284,6 +284,43 @@ Result<std::vector<Container>> FakeRuntime::ListContainers(const std::string& sa
   return out;
 }
 
+Result<ExecSyncResult> FakeRuntime::ExecSync(const std::string& container_id,
+                                             const std::vector<std::string>& command, int64_t timeout_seconds) {
+  Container container;
+  std::shared_ptr<const ExecHandler> handler;
+  int exit_code = 0;
+  {
+    MutexLock lock(mu_);
+    auto it = containers_.find(container_id);
+    if (it == containers_.end()) return NotFoundError("container " + container_id + " not found");
+    Advance(it->second, clock_->NowMillis());
+    if (it->second.info.state != ContainerState::kRunning) {
+      return InvalidArgumentError("container " + container_id + " is not running");
+    }
+    container = it->second.info;
+    handler = exec_handler_;
+    auto sandbox = sandboxes_.find(container.sandbox_id);
+    if (sandbox != sandboxes_.end()) {
+      const std::string* v = Find(sandbox->second.annotations, kExecExitCodeAnnotation);
+      int code = 0;
+      if (v) {
+        auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), code);
+        if (ec == std::errc() && end == v->data() + v->size() && code >= 0 && code <= 255) exit_code = code;
+      }
+    }
+  }
+  if (handler && *handler) return (*handler)(container, command, timeout_seconds);
+  ExecSyncResult result;
+  result.exit_code = exit_code;
+  return result;
+}
+
+void FakeRuntime::SetExecHandler(ExecHandler handler) {
+  auto shared = handler ? std::make_shared<const ExecHandler>(std::move(handler)) : nullptr;
+  MutexLock lock(mu_);
+  exec_handler_ = std::move(shared);
+}
+
 size_t FakeRuntime::SandboxCount() const {
   MutexLock lock(mu_);
   return sandboxes_.size();

@@ -21,6 +21,11 @@
 //                                    (a non-negative number; fractions allowed).
 //   sim.kite.dev/ready: "false"      the pod's containers never become ready. CRI has no
 //                                    readiness; the node agent's prober stand-in reads it.
+//   sim.kite.dev/exec-exit-code: "N" every ExecSync in the pod's containers (exec probes and
+//                                    hooks) exits with N (0-255); without it, with 0.
+// ExecSync runs nothing: it answers from the exec handler when one is set
+// (SetExecHandler: unit tests decide per container and command), else from the annotation
+// above; kNotFound for an unknown container, kInvalidArgument when it is not running.
 // A value that does not parse is ignored (the hook is off), so a typo cannot crash a node.
 // Time comes from the Clock given: timed exits happen when a status or list is read at or
 // after their time, so a test with a FakeClock decides when they happen.
@@ -29,6 +34,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -43,6 +49,7 @@ namespace kite::runtime {
 inline constexpr char kExitCodeAnnotation[] = "sim.kite.dev/exit-code";
 inline constexpr char kRunSecondsAnnotation[] = "sim.kite.dev/run-seconds";
 inline constexpr char kReadyAnnotation[] = "sim.kite.dev/ready";
+inline constexpr char kExecExitCodeAnnotation[] = "sim.kite.dev/exec-exit-code";
 
 struct FakeRuntimeOptions {
   std::string pod_cidr = "10.42.0.0/24";  // IPv4, prefix 8..30
@@ -68,6 +75,14 @@ class FakeRuntime final : public Runtime {
   Status RemoveContainer(const std::string& container_id) override;
   Result<Container> ContainerStatus(const std::string& container_id) override;
   Result<std::vector<Container>> ListContainers(const std::string& sandbox_id) override;
+  Result<ExecSyncResult> ExecSync(const std::string& container_id, const std::vector<std::string>& command,
+                                  int64_t timeout_seconds) override;
+
+  // Answers every later ExecSync (called without the runtime's lock held, with the
+  // container's current state); an empty function restores the annotation's behaviour.
+  using ExecHandler = std::function<Result<ExecSyncResult>(
+      const Container& container, const std::vector<std::string>& command, int64_t timeout_seconds)>;
+  void SetExecHandler(ExecHandler handler);
 
   // How many sandboxes exist (tests).
   size_t SandboxCount() const;
@@ -96,6 +111,7 @@ class FakeRuntime final : public Runtime {
   std::map<std::string, PodSandbox> sandboxes_ GUARDED_BY(mu_);
   std::map<std::string, ContainerEntry> containers_ GUARDED_BY(mu_);
   std::set<uint32_t> used_offsets_ GUARDED_BY(mu_);
+  std::shared_ptr<const ExecHandler> exec_handler_ GUARDED_BY(mu_);
 };
 
 }  // namespace kite::runtime

@@ -36,7 +36,11 @@ cleanup() {
   fi
   stop_server
   # Whatever is left (a failed test): the shims of this data dir and their containers.
-  pkill -KILL -f "containerd-shim.*$TMP/data" 2>/dev/null
+  local shim
+  for shim in $(pgrep -f "containerd-shim.*$TMP/data"); do
+    pkill -KILL -P "$shim" 2>/dev/null  # the containers (the shim is their subreaper)
+    kill -KILL "$shim" 2>/dev/null
+  done
   ip link del "kite$OCTET" 2>/dev/null
   grep " $TMP" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$TMP"

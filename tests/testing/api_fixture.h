@@ -32,6 +32,11 @@ class ApiFixture {
   ~ApiFixture() { server_->Stop(); }
 
   client::ApiTransport* transport() { return transport_.get(); }
+  // The server's HTTPS port, its request handler (for requests as any identity) and its
+  // PKI directory (server-ca.crt, client-admin.crt/.key, ...).
+  int port() const { return server_->port(); }
+  http::Handler* handler() const { return server_->handler(); }
+  std::string tls_dir() const { return dir_.file("server") + "/tls"; }
   client::ResourceClient Client(const client::ResourceRef& ref) { return {transport_.get(), ref}; }
 
   // Creates an object from JSON text; throws on failure (a test setup error).

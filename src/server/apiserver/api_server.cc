@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "src/server/apiserver/api_handler.h"
+#include "src/server/apiserver/kubelet_client.h"
 #include "src/server/authn/token_claims.h"
 #include "src/server/authn/token_verifier.h"
 #include "src/server/json/json_util.h"
@@ -26,6 +27,7 @@ struct ApiServer::Parts {
   std::unique_ptr<CrdWatcher> crds;
   std::unique_ptr<authn::TokenSigner> token_signer;
   std::unique_ptr<authn::TokenVerifier> token_verifier;
+  std::unique_ptr<KubeletClient> kubelet;  // outlives the handler and the HTTPS server
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::HttpsServer> https;
 };
@@ -95,6 +97,7 @@ void ApiServer::Stop() {
   if (parts_->https) parts_->https->Stop();
   parts_->https.reset();
   parts_->handler.reset();
+  parts_->kubelet.reset();  // after the server: its streams and upgraded sessions are gone
   parts_->crds.reset();  // its watch thread reads the store
   parts_->authorizer.reset();  // its watch thread reads the store: gone before the store
   parts_->ticker.reset();
@@ -133,6 +136,14 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   deps.services = parts->services.get();
   deps.clock = clock;
   deps.ticker = parts->ticker.get();
+  if (options.enable_node_proxy) {
+    Result<std::unique_ptr<KubeletClient>> kubelet = KubeletClient::Create(
+        {.client_cert_pem = pki->apiserver_client_cert_pem + pki->ca_cert_pem,
+         .client_key_pem = pki->apiserver_client_key_pem});
+    if (!kubelet.ok()) return kubelet.status();
+    parts->kubelet = std::move(kubelet).value();
+    deps.kubelet = parts->kubelet.get();
+  }
   deps.protobuf = [](std::string_view body) -> Result<rapidjson::Document> {
     Result<schema::DecodedObject> decoded =
         schema::DecodeKubernetesProtobuf(body, schema::SchemaRegistry::Builtin());

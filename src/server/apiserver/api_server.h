@@ -27,6 +27,10 @@ struct ApiServerOptions {
   uint32_t kubeconfig_mode = 0600;
   std::string service_cidr = "10.43.0.0/16";  // cluster IPs of Services (IPv4)
   std::vector<std::string> extra_sans;  // beyond localhost, 127.0.0.1, the kubernetes names
+  // pods/log, exec, attach and portforward reach the pod's node agent (HTTPS to its kubelet
+  // port, with the client certificate client-kube-apiserver.crt). When disabled they
+  // answer 503.
+  bool enable_node_proxy = true;
   Clock* clock = nullptr;       // null = the system clock
 };
 

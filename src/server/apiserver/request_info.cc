@@ -138,6 +138,13 @@ RequestInfo ParseRequestInfo(std::string_view method, std::string_view path,
     } else {
       info.verb = info.name.empty() ? "list" : "get";
     }
+    // A WebSocket exec, attach or port-forward is a GET, but what it does is a create: it
+    // needs the verb that SPDY's POST needs (Kubernetes checks "create" for both).
+    if (info.group.empty() && info.resource == "pods" &&
+        (info.subresource == "exec" || info.subresource == "attach" ||
+         info.subresource == "portforward")) {
+      info.verb = "create";
+    }
   } else if (method == "POST") {
     info.verb = "create";
   } else if (method == "PUT") {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "src/server/apiserver/field_validation.h"
+#include "src/server/apiserver/node_proxy.h"
 #include "src/server/admission/admission.h"
 #include "src/server/apply/apply.h"
 #include "src/server/crd/crd_validation.h"
@@ -70,6 +71,61 @@ bool IsDryRun(const RestRequest& r) { return r.query.Get("dryRun") == "All"; }
 
 constexpr char kCrdCleanupFinalizer[] = "customresourcecleanup.apiextensions.k8s.io";
 
+constexpr char kServiceAccountMountPath[] = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+// The ServiceAccount admission plugin's projected "kube-api-access-<random>" volume: a bound
+// token (3607 s, which the agent refreshes), the cluster CA from the kube-root-ca.crt
+// ConfigMap and the namespace, mounted read-only into every container at the path client
+// libraries look in. Skipped when the pod opts out (automountServiceAccountToken: false) or a
+// container already mounts something there.
+void AddServiceAccountTokenVolume(Value& spec, Document::AllocatorType& a) {
+  const Value* automount = Member(spec, "automountServiceAccountToken");
+  if (automount && automount->IsBool() && !automount->GetBool()) return;
+  Value* volumes = MutableMember(spec, "volumes");
+  if (volumes && !volumes->IsArray()) return;  // validation reports it
+  for (const char* list : {"initContainers", "containers"}) {
+    const Value* containers = Member(spec, list);
+    if (!containers || !containers->IsArray()) continue;
+    for (const Value& c : containers->GetArray()) {
+      const Value* mounts = c.IsObject() ? Member(c, "volumeMounts") : nullptr;
+      if (!mounts || !mounts->IsArray()) continue;
+      for (const Value& m : mounts->GetArray()) {
+        if (m.IsObject() && StringMember(m, "mountPath") == kServiceAccountMountPath) return;
+      }
+    }
+  }
+  std::string name = "kube-api-access-" + RandomSuffix();
+  Result<Document> volume = ParseJsonObject(
+      R"({"name":")" + name + R"(","projected":{"defaultMode":420,"sources":[)"
+      R"({"serviceAccountToken":{"expirationSeconds":3607,"path":"token"}},)"
+      R"({"configMap":{"name":"kube-root-ca.crt","items":[{"key":"ca.crt","path":"ca.crt"}]}},)"
+      R"({"downwardAPI":{"items":[{"fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"},"path":"namespace"}]}}]}})");
+  if (!volume.ok()) return;
+  if (!volumes) {
+    SetMember(spec, "volumes", Value(rapidjson::kArrayType), a);
+    volumes = MutableMember(spec, "volumes");
+  }
+  volumes->PushBack(Value(*volume, a), a);
+  for (const char* list : {"initContainers", "containers"}) {
+    Value* containers = MutableMember(spec, list);
+    if (!containers || !containers->IsArray()) continue;
+    for (Value& c : containers->GetArray()) {
+      if (!c.IsObject()) continue;
+      Value* mounts = MutableMember(c, "volumeMounts");
+      if (mounts && !mounts->IsArray()) continue;
+      if (!mounts) {
+        SetMember(c, "volumeMounts", Value(rapidjson::kArrayType), a);
+        mounts = MutableMember(c, "volumeMounts");
+      }
+      Value m(rapidjson::kObjectType);
+      SetStringMember(m, "name", name, a);
+      SetMember(m, "readOnly", Value(true), a);
+      SetStringMember(m, "mountPath", kServiceAccountMountPath, a);
+      mounts->PushBack(std::move(m), a);
+    }
+  }
+}
+
 // What Kubernetes' ServiceAccount and DefaultTolerationSeconds admission plugins add to a
 // new pod: the "default" service account when none is named, and 300 s tolerations of the
 // not-ready and unreachable NoExecute taints (so a node outage evicts its pods after five
@@ -109,6 +165,7 @@ void AdmitNewPod(Document& pod) {
     SetMember(t, "tolerationSeconds", Value(int64_t{300}), a);
     tolerations->PushBack(std::move(t), a);
   }
+  AddServiceAccountTokenVolume(*spec, a);
 }
 
 bool IsApply(const RestRequest& r) {
@@ -180,6 +237,19 @@ bool HasFinalizer(const Value& object, std::string_view name) {
 bool HasFinalizers(const Value& object) {
   const Value* md = Member(object, "metadata");
   const Value* f = md ? Member(*md, "finalizers") : nullptr;
+  return f && f->IsArray() && !f->Empty();
+}
+
+bool IsNamespaceResource(const RestRequest& r) {
+  return r.resource->group.empty() && r.resource->resource == "namespaces";
+}
+
+// A namespace also waits for its spec.finalizers ("kubernetes": the namespace controller
+// empties it, then removes that through namespaces/{name}/finalize).
+bool HeldBySpecFinalizers(const RestRequest& r, const Value& object) {
+  if (!IsNamespaceResource(r)) return false;
+  const Value* spec = Member(object, "spec");
+  const Value* f = spec ? Member(*spec, "finalizers") : nullptr;
   return f && f->IsArray() && !f->Empty();
 }
 
@@ -445,6 +515,10 @@ RestHandler::RestHandler(RestDependencies deps) : deps_(std::move(deps)) {}
 http::HandlerResult RestHandler::Serve(const RestRequest& r) {
   const std::string& verb = r.info.verb;
   const std::string& sub = r.info.subresource;
+  if (IsNodeProxySubresource(r.resource->group, r.resource->resource, sub)) {
+    return ServeNodeProxy(r, deps_.kv, deps_.kubelet);  // answered by the pod's node agent
+  }
+  if (sub == "finalize") return FinalizeNamespace(r);
   if (!sub.empty() && sub != "status" && sub != "binding" && sub != "scale") {
     return ErrorResponse(NotFoundError(GR(r), r.info.name));  // served elsewhere (or not yet)
   }
@@ -870,7 +944,7 @@ http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mut
     if (stored == kv->value) return ObjectResponse(r, 200, current_json, now);  // no change
     if (IsDryRun(r)) return ObjectResponse(r, 200, WithResourceVersion(stored, kv->mod_revision), now);
     // The last finalizer of an object being deleted is gone: the object goes.
-    if (IsBeingDeleted(object) && !HasFinalizers(object)) {
+    if (IsBeingDeleted(object) && !HasFinalizers(object) && !HeldBySpecFinalizers(r, object)) {
       Result<int64_t> deleted = deps_.kv->Delete(key, kv->mod_revision);
       if (deleted.ok()) return ObjectResponse(r, 200, WithResourceVersion(stored, *deleted), now);
       if (deleted.status().code() == StatusCode::kConflict && !conditional) continue;
@@ -1130,8 +1204,17 @@ http::HandlerResult RestHandler::DeleteOne(const RestRequest& r, const std::stri
       if (!IsBeingDeleted(marked)) {
         SetStringMember(mmd, "deletionTimestamp", FormatRfc3339Seconds(now + grace * 1000), marked.GetAllocator());
         SetMember(mmd, "deletionGracePeriodSeconds", Value(grace), marked.GetAllocator());
+      } else if (grace > 0) {
+        // A second delete of a terminating pod may only shorten its grace period (as
+        // Kubernetes' BeforeDelete); a longer or equal one changes nothing.
+        const Value* old_grace = Member(mmd, "deletionGracePeriodSeconds");
+        if (old_grace && old_grace->IsInt64() && grace >= old_grace->GetInt64() && !add_finalizer) {
+          return respond ? ObjectResponse(r, 200, current_json, now) : http::HandlerResult(http::Response{});
+        }
+        SetStringMember(mmd, "deletionTimestamp", FormatRfc3339Seconds(now + grace * 1000), marked.GetAllocator());
+        SetMember(mmd, "deletionGracePeriodSeconds", Value(grace), marked.GetAllocator());
       } else if (!HasFinalizers(marked)) {
-        held = false;  // a second, shorter delete of a terminating pod: go now
+        held = false;  // grace 0 for a terminating object without finalizers: go now
       }
       if (held) {
         std::string stored = EncodeForStorage(marked);
@@ -1155,44 +1238,157 @@ http::HandlerResult RestHandler::DeleteOne(const RestRequest& r, const std::stri
 }
 
 http::HandlerResult RestHandler::DeleteNamespace(const RestRequest& r, const std::string& name) {
-  // Mark it Terminating first, so nothing new is created in it meanwhile.
-  http::HandlerResult marked = WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
-    Document d;
-    d.CopyFrom(current, d.GetAllocator());
-    RemoveMember(*MutableMember(d, "metadata"), "resourceVersion");
-    if (!IsBeingDeleted(d)) {
-      SetStringMember(*MutableMember(d, "metadata"), "deletionTimestamp",
-                      FormatRfc3339Seconds(deps_.clock->NowMillis()), d.GetAllocator());
-    }
-    SetStringMember(EnsureObjectMember(d, "status", d.GetAllocator()), "phase", "Terminating",
-                    d.GetAllocator());
-    return d;
-  }, "");
-  auto* marked_response = std::get_if<http::Response>(&marked);
-  if (!marked_response || marked_response->status != 200 || IsDryRun(r)) return marked;
-
-  // Everything in it: keys /registry/<group>/<resource>/<namespace>/<name>.
-  // TODO(issue 4): the namespace controller takes this over, honouring finalizers and
-  // graceful pod deletion; for now contents are removed directly.
-  Result<store::RangeResult> all = deps_.kv->Range(store::RangeRequest::Prefix("/registry/"));
-  if (!all.ok()) return ErrorResponse(InternalServerError(all.status().message()));
-  for (const store::KeyValue& kv : all->kvs) {
-    std::string_view key = kv.key;
-    size_t slashes = 0;
-    for (char c : key) slashes += c == '/';
-    if (slashes != 5) continue;
-    size_t third = key.find('/', key.find('/', key.find('/', 1) + 1) + 1);
-    size_t fourth = key.find('/', third + 1);
-    if (key.substr(third + 1, fourth - third - 1) != name) continue;
-    (void)deps_.kv->Delete(kv.key, 0);  // gone already is fine
+  // Kubernetes' NamespaceLifecycle admission keeps the namespaces the cluster relies on.
+  for (const char* immortal : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    if (name == immortal) return ErrorResponse(ForbiddenError(GR(r), name, "this namespace may not be deleted"));
   }
-  // Then the namespace itself: its "kubernetes" finalizer is done.
-  Result<store::KeyValue> ns = deps_.kv->Get(KeyOf(r, name));
-  if (!ns.ok()) return marked;
-  Result<Document> doc = ParseJsonObject(WithResourceVersion(ns->value, ns->mod_revision));
-  if (doc.ok() && HasFinalizers(*doc)) return marked;  // someone else's finalizer holds it
-  (void)deps_.kv->Delete(KeyOf(r, name), 0);
-  return marked;
+  ApiResult<Document> options = ParseDeleteOptions(r);
+  if (!options.ok()) return ErrorResponse(options.error());
+  const Value* preconditions = Member(*options, "preconditions");
+  bool dry_run = IsDryRun(r);
+  if (const Value* d = Member(*options, "dryRun"); d && d->IsArray() && !d->Empty()) dry_run = true;
+  std::string key = KeyOf(r, name);
+  for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    Result<store::KeyValue> kv = deps_.kv->Get(key);
+    if (!kv.ok()) return ErrorResponse(FromStoreStatus(kv.status(), GR(r), name));
+    std::string current_json = WithResourceVersion(kv->value, kv->mod_revision);
+    Result<Document> current = ParseJsonObject(current_json);
+    if (!current.ok()) return ErrorResponse(InternalServerError("stored object is corrupt: " + key));
+    std::string uid(StringMember(*Member(*current, "metadata"), "uid"));
+    if (preconditions && preconditions->IsObject()) {
+      std::string_view want_uid = StringMember(*preconditions, "uid");
+      std::string_view want_rv = StringMember(*preconditions, "resourceVersion");
+      if (!want_uid.empty() && want_uid != uid) {
+        return ErrorResponse(ConflictError(GR(r), name,
+                                           "Precondition failed: UID in precondition: " + std::string(want_uid) +
+                                               ", UID in object meta: " + uid));
+      }
+      if (!want_rv.empty() && want_rv != std::to_string(kv->mod_revision)) {
+        return ErrorResponse(ConflictError(GR(r), name,
+                                           "Precondition failed: ResourceVersion in precondition: " +
+                                               std::string(want_rv) + ", ResourceVersion in object meta: " +
+                                               std::to_string(kv->mod_revision)));
+      }
+    }
+    int64_t now = deps_.clock->NowMillis();
+    if (IsBeingDeleted(*current)) {
+      // Deleted once already: it goes when its spec.finalizers are done (then as any object).
+      if (HeldBySpecFinalizers(r, *current)) return ObjectResponse(r, 200, current_json, now);
+      return DeleteOne(r, name, *options, true);
+    }
+    // The first DELETE only marks it: the namespace controller empties it and finalizes it.
+    Document marked;
+    marked.CopyFrom(*current, marked.GetAllocator());
+    auto& a = marked.GetAllocator();
+    Value& md = *MutableMember(marked, "metadata");
+    RemoveMember(md, "resourceVersion");
+    SetStringMember(md, "deletionTimestamp", FormatRfc3339Seconds(now), a);
+    SetStringMember(EnsureObjectMember(marked, "status", a), "phase", "Terminating", a);
+    // Orphan and Foreground deletion are the garbage collector's, through a finalizer.
+    if (std::string_view finalizer = PropagationFinalizer(*options); !finalizer.empty() && !HasFinalizer(marked, finalizer)) {
+      Value* finalizers = MutableMember(md, "finalizers");
+      if (!finalizers || !finalizers->IsArray()) {
+        SetMember(md, "finalizers", Value(rapidjson::kArrayType), a);
+        finalizers = MutableMember(md, "finalizers");
+      }
+      finalizers->PushBack(Value(std::string(finalizer), a), a);
+    }
+    if (!HasFinalizers(marked) && !HeldBySpecFinalizers(r, marked)) {
+      // Nothing holds it (created without the "kubernetes" finalizer): it goes now.
+      return DeleteOne(r, name, *options, true);
+    }
+    std::string stored = EncodeForStorage(marked);
+    if (dry_run) return ObjectResponse(r, 200, WithResourceVersion(stored, kv->mod_revision), now);
+    Result<int64_t> rev = deps_.kv->Update(key, stored, kv->mod_revision);
+    if (!rev.ok() && rev.status().code() == StatusCode::kConflict) continue;
+    if (!rev.ok()) return ErrorResponse(FromStoreStatus(rev.status(), GR(r), name));
+    return ObjectResponse(r, 200, WithResourceVersion(stored, *rev), now);
+  }
+  return ErrorResponse(ConflictError(GR(r), name, "too many concurrent writes; try again"));
+}
+
+// namespaces/{name}/finalize: replaces spec.finalizers, nothing else (Kubernetes' FinalizeREST
+// serves update; a patch is accepted too). A namespace being deleted whose finalizers are all
+// gone is deleted by the write.
+http::HandlerResult RestHandler::FinalizeNamespace(const RestRequest& r) {
+  if (!IsNamespaceResource(r) || !HasSubresource(*r.resource, "finalize")) {
+    return ErrorResponse(NotFoundError(GR(r), r.info.name));
+  }
+  const std::string& verb = r.info.verb;
+  if (verb != "update" && verb != "patch") return ErrorResponse(MethodNotAllowedError(verb, GR(r)));
+  std::optional<Document> body;
+  std::string precondition;
+  std::string type = MediaTypeOf(r.http->Header("content-type"));
+  if (verb == "update") {
+    Result<Document> decoded = DecodeObjectBody(*r.http, deps_.protobuf);
+    if (!decoded.ok()) {
+      if (decoded.status().code() == StatusCode::kNotFound) {
+        return ErrorResponse(UnsupportedMediaTypeError(r.http->Header("content-type")));
+      }
+      return ErrorResponse(BadRequestError(decoded.status().message()));
+    }
+    if (auto e = CheckTypeMeta(*r.resource, *decoded, r.resource->kind, r.resource->GroupVersion())) {
+      return ErrorResponse(*e);
+    }
+    std::string body_name = ObjectName(*decoded);
+    if (!body_name.empty() && body_name != r.info.name) {
+      return ErrorResponse(BadRequestError("the name of the object (" + body_name +
+                                           ") does not match the name on the URL (" + r.info.name + ")"));
+    }
+    precondition = ResourceVersionOf(*decoded);
+    body = std::move(decoded).value();
+  } else if (type != "application/merge-patch+json" && type != "application/json-patch+json" &&
+             type != "application/strategic-merge-patch+json") {
+    return ErrorResponse(UnsupportedMediaTypeError(type));
+  }
+  return WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
+    Document desired;
+    desired.CopyFrom(current, desired.GetAllocator());
+    auto& a = desired.GetAllocator();
+    RemoveMember(*MutableMember(desired, "metadata"), "resourceVersion");
+    const Value* source = nullptr;
+    Document patched;
+    if (body) {
+      source = &*body;
+    } else {
+      patched.CopyFrom(desired, patched.GetAllocator());
+      Status s;
+      if (type == "application/json-patch+json") {
+        s = patch::ApplyJsonPatch(patched, r.http->body);
+      } else if (type == "application/merge-patch+json") {
+        s = patch::ApplyMergePatch(patched, r.http->body);
+      } else {
+        const patch::StrategicSchema* schema =
+            deps_.strategic_schema ? deps_.strategic_schema("", "v1", "Namespace") : nullptr;
+        s = patch::ApplyStrategicMergePatch(patched, r.http->body, schema);
+      }
+      if (!s.ok()) return BadRequestError(s.message());
+      // A resourceVersion the patch names is a precondition.
+      if (std::string rv = ResourceVersionOf(patched); !rv.empty()) {
+        SetStringMember(*MutableMember(desired, "metadata"), "resourceVersion", rv, a);
+      }
+      source = &patched;
+    }
+    const Value* spec = Member(*source, "spec");
+    const Value* finalizers = spec ? Member(*spec, "finalizers") : nullptr;
+    Value list(rapidjson::kArrayType);
+    if (finalizers && !finalizers->IsNull()) {
+      if (!finalizers->IsArray()) {
+        return InvalidError("", "Namespace", r.info.name, {InvalidCause("spec.finalizers", ToJson(*finalizers), "must be a list of strings")});
+      }
+      for (rapidjson::SizeType i = 0; i < finalizers->Size(); ++i) {
+        const Value& f = (*finalizers)[i];
+        if (!f.IsString() || f.GetStringLength() == 0) {
+          return InvalidError("", "Namespace", r.info.name,
+                              {InvalidCause("spec.finalizers[" + std::to_string(i) + "]", ToJson(f),
+                                            "must be a non-empty finalizer name")});
+        }
+        list.PushBack(Value(f, a), a);
+      }
+    }
+    SetMember(EnsureObjectMember(desired, "spec", a), "finalizers", std::move(list), a);
+    return desired;
+  }, precondition);
 }
 
 http::HandlerResult RestHandler::DeleteCollection(const RestRequest& r) {

@@ -30,6 +30,8 @@
 
 namespace kite::apiserver {
 
+class KubeletClient;  // kubelet_client.h
+
 struct UserInfo {
   std::string name;
   std::vector<std::string> groups;
@@ -58,6 +60,9 @@ struct RestDependencies {
       strategic_schema;
   // Cluster IPs and node ports for Services; null = Services get none (unit tests).
   ServiceAllocator* services = nullptr;
+  // Reaches node agents for pods/log, exec, attach and portforward (node_proxy.h); null =
+  // those answer 503.
+  KubeletClient* kubelet = nullptr;
 };
 
 class RestHandler {
@@ -98,8 +103,12 @@ class RestHandler {
   // hold it back.
   http::HandlerResult DeleteOne(const RestRequest& r, const std::string& name,
                                 const rapidjson::Value& options, bool respond);
-  // Namespace deletion: mark Terminating, remove everything in it, then the namespace.
+  // Namespace deletion: the first DELETE sets deletionTimestamp and phase Terminating (the
+  // namespace controller empties it and removes "kubernetes" from spec.finalizers); the
+  // namespace goes once spec.finalizers and metadata.finalizers are both empty.
   http::HandlerResult DeleteNamespace(const RestRequest& r, const std::string& name);
+  // PUT (or PATCH) namespaces/{name}/finalize: sets spec.finalizers.
+  http::HandlerResult FinalizeNamespace(const RestRequest& r);
 
   RestDependencies deps_;
 };

@@ -5,6 +5,11 @@
 // (the socket's executor); worker threads only call Handler::Handle and post the result
 // back. Sessions are kept alive by the operations and posts that reference them; the server
 // keeps weak references so Stop() can close them and wait until the last one is gone.
+//
+// Upgrades: after "101 Switching Protocols" the session's thread (one per upgraded
+// connection, owned by the server) holds an UpgradedConn, which keeps the Session alive and
+// turns each blocking Read/Write into one async operation on the strand: at most one read
+// and one write are outstanding, which Asio allows on an ssl::stream driven from one strand.
 #include "src/server/http/https_server.h"
 
 #include <openssl/err.h>
@@ -29,9 +34,12 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <future>
 #include <limits>
+#include <map>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <variant>
@@ -258,6 +266,9 @@ class HttpsServerImpl {
   // is stopping (the session should close).
   bool Dispatch(std::shared_ptr<Session> session, Request request);
   void SessionGone(Session* session);
+  // Runs an upgraded connection's session on a thread of its own, joined by Stop (or by a
+  // later call once it has finished). False when the server is stopping.
+  bool StartUpgradeThread(std::function<void()> body);
 
   std::atomic<int64_t> open_connections{0};
   std::atomic<uint64_t> requests_served{0};
@@ -284,6 +295,12 @@ class HttpsServerImpl {
 
   Mutex pool_mu_;
   std::unique_ptr<asio::thread_pool> pool_ GUARDED_BY(pool_mu_);
+
+  Mutex upgrade_mu_;
+  bool refuse_upgrades_ GUARDED_BY(upgrade_mu_) = false;
+  uint64_t next_upgrade_id_ GUARDED_BY(upgrade_mu_) = 0;
+  std::map<uint64_t, std::thread> upgrade_threads_ GUARDED_BY(upgrade_mu_);
+  std::vector<uint64_t> finished_upgrades_ GUARDED_BY(upgrade_mu_);  // to be joined
 
   Mutex mu_;
   bool refuse_sessions_ GUARDED_BY(mu_) = false;
@@ -325,6 +342,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Called once, right after construction, under the server's session lock.
   void Register() { registration_.session = this; }
+
+  // From an upgraded connection's threads: one read or write on the strand; `done` runs on
+  // the strand with the bytes read (0 = the connection is over) or whether all was written.
+  void UpgradeRead(char* data, size_t size, std::function<void(size_t)> done) {
+    asio::post(strand_, [self = shared_from_this(), data, size, done = std::move(done)]() mutable {
+      self->DoUpgradeRead(data, size, std::move(done));
+    });
+  }
+  void UpgradeWrite(std::string_view data, std::function<void(bool)> done) {
+    asio::post(strand_, [self = shared_from_this(), data, done = std::move(done)]() mutable {
+      self->DoUpgradeWrite(data, std::move(done));
+    });
+  }
+  // The session closed the connection or returned: a blocked Read returns 0 and a blocked
+  // Write false; what was written already is followed by FIN, then the connection is
+  // closed after a short drain (so unread client bytes do not turn into a reset that could
+  // destroy the last bytes sent).
+  void UpgradeClose() {
+    asio::post(strand_, [self = shared_from_this()] { self->DoUpgradeClose(); });
+  }
 
   // From any thread: the response stream has something for us. Posts coalesce.
   void Wake() {
@@ -398,8 +435,22 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnPeek(error_code ec, size_t n) {
     peek_in_flight_ = false;
     if (closed_) {
-      if (draining_ && !ec) return Drain();
+      // Cancelled by DoUpgradeClose, which left the draining to this completion.
+      if (draining_ && (!ec || ec == asio::error::operation_aborted)) return Drain();
       return Close();
+    }
+    if (upgraded_) {  // the peek armed while the handler ran brought the first raw bytes
+      if (ec) {
+        upgrade_eof_ = true;
+      } else {
+        buffer_.commit(n);
+      }
+      if (pending_read_) {
+        PendingRead read = std::move(*pending_read_);
+        pending_read_.reset();
+        DoUpgradeRead(read.data, read.size, std::move(read.done));
+      }
+      return;
     }
     if (ec) return Close();  // the client closed (or the idle timer did)
     buffer_.commit(n);
@@ -512,10 +563,12 @@ class Session : public std::enable_shared_from_this<Session> {
       return WriteFull(full->status, full->content_type, full->headers, std::move(full->body),
                        !keep_alive_);
     }
-    if (std::holds_alternative<UpgradeResponse>(result)) {
-      return WriteFull(501, "application/json", {},
-                       StatusJson(501, "NotImplemented", "protocol upgrades are not served yet"),
-                       true);
+    if (auto* upgrade = std::get_if<UpgradeResponse>(&result)) {
+      if (!upgrade->session) {
+        return WriteFull(500, "application/json", {},
+                         StatusJson(500, "InternalError", "invalid upgrade response"), true);
+      }
+      return WriteUpgrade(std::move(*upgrade));
     }
     auto& streaming = std::get<StreamingResponse>(result);
     if (!streaming.stream || streaming.status < 200 || streaming.status > 599 ||
@@ -537,6 +590,87 @@ class Session : public std::enable_shared_from_this<Session> {
                               [self = shared_from_this()](error_code ec, size_t) {
                                 self->OnStreamHeaderWritten(ec);
                               });
+  }
+
+  // --- upgrades ---------------------------------------------------------------------------
+
+  void WriteUpgrade(UpgradeResponse upgrade) {
+    ++server_.requests_served;
+    upgraded_ = true;
+    upgrade_session_ = std::move(upgrade.session);
+    upgrade_head_ = "HTTP/1.1 101 Switching Protocols\r\n";
+    bool has_connection = false;
+    for (const auto& [name, value] : upgrade.headers) {
+      // No framing headers (the connection carries raw bytes from here on), nothing that
+      // could smuggle a line or break the header syntax.
+      if (name.empty() || HasLineBreak(name) || HasLineBreak(value) ||
+          name.find_first_of(": \t") != std::string::npos || IEquals(name, "content-length") ||
+          IEquals(name, "transfer-encoding")) {
+        continue;
+      }
+      if (IEquals(name, "connection")) has_connection = true;
+      upgrade_head_ += name + ": " + value + "\r\n";
+    }
+    if (!has_connection) upgrade_head_ += "Connection: Upgrade\r\n";
+    upgrade_head_ += "\r\n";
+    SetDeadline(opts_.request_timeout);
+    asio::async_write(tls_, asio::buffer(upgrade_head_),
+                      [self = shared_from_this()](error_code ec, size_t) {
+                        self->OnUpgradeHeadWritten(ec);
+                      });
+  }
+
+  void OnUpgradeHeadWritten(error_code ec);  // below UpgradedConn
+
+  void DoUpgradeRead(char* data, size_t size, std::function<void(size_t)> done) {
+    if (closed_ || upgrade_eof_) return done(0);
+    if (buffer_.size() > 0) {  // bytes that came with (or after) the request head first
+      size_t n = asio::buffer_copy(asio::buffer(data, size), buffer_.data());
+      buffer_.consume(n);
+      return done(n);
+    }
+    if (peek_in_flight_) {  // it completes into buffer_; OnPeek serves this read then
+      pending_read_ = PendingRead{data, size, std::move(done)};
+      return;
+    }
+    upgrade_read_in_flight_ = true;
+    tls_.async_read_some(asio::buffer(data, size), [self = shared_from_this(),
+                                                    done = std::move(done)](error_code ec,
+                                                                            size_t n) {
+      self->upgrade_read_in_flight_ = false;
+      if (ec || n == 0 || self->closed_) {
+        self->upgrade_eof_ = true;
+        n = 0;
+      }
+      done(n);
+      if (self->closed_ && self->draining_) self->Drain();  // DoUpgradeClose left it to us
+    });
+  }
+
+  void DoUpgradeClose() {
+    if (closed_) return;
+    if (pending_read_) {
+      std::function<void(size_t)> done = std::move(pending_read_->done);
+      pending_read_.reset();
+      done(0);
+    }
+    bool read_pending = peek_in_flight_ || upgrade_read_in_flight_;
+    closed_ = true;
+    draining_ = true;
+    error_code ignored;
+    // Ends a blocked read or write now; their completions see closed_.
+    tls_.next_layer().cancel(ignored);
+    tls_.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
+    SetDeadline(kLinger);
+    if (!read_pending) Drain();
+  }
+
+  void DoUpgradeWrite(std::string_view data, std::function<void(bool)> done) {
+    if (closed_) return done(false);
+    asio::async_write(tls_, asio::buffer(data.data(), data.size()),
+                      [self = shared_from_this(), done = std::move(done)](error_code ec, size_t) {
+                        done(!ec && !self->closed_);
+                      });
   }
 
   void SendError(int status, std::string_view reason, const std::string& message) {
@@ -650,6 +784,11 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     draining_ = false;
     ClearDeadline();
+    if (pending_read_) {  // an upgraded reader waiting for the peek
+      std::function<void(size_t)> done = std::move(pending_read_->done);
+      pending_read_.reset();
+      done(0);
+    }
     if (body_stream_ && stream_started_ && !stream_ended_) body_stream_->Cancel();
     body_stream_.reset();
     stream_hold_.reset();
@@ -720,7 +859,79 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string chunk_;          // being written
   bool chunk_in_flight_ = false;
   std::atomic<bool> wake_posted_{false};
+
+  // After a 101 (all on the strand).
+  bool upgraded_ = false;
+  bool upgrade_eof_ = false;             // the client closed its side
+  bool upgrade_read_in_flight_ = false;  // a reader's async_read_some
+  std::string upgrade_head_;             // the 101 response being written
+  std::function<void(UpgradedConnection&)> upgrade_session_;
+  struct PendingRead {
+    char* data;
+    size_t size;
+    std::function<void(size_t)> done;
+  };
+  std::optional<PendingRead> pending_read_;  // a read waiting for the in-flight peek
 };
+
+// The connection after a 101, as the session's thread sees it: each call is one operation
+// on the session's strand and a blocking wait for it. The mutexes keep a careless caller
+// from having two reads (or two writes) outstanding.
+class UpgradedConn final : public UpgradedConnection {
+ public:
+  explicit UpgradedConn(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+
+  size_t Read(char* buffer, size_t size) override {
+    if (size == 0 || closed_) return 0;
+    MutexLock l(read_mu_);
+    auto result = std::make_shared<std::promise<size_t>>();
+    std::future<size_t> future = result->get_future();
+    session_->UpgradeRead(buffer, size, [result](size_t n) { result->set_value(n); });
+    return future.get();
+  }
+
+  bool Write(std::string_view data) override {
+    if (closed_) return false;
+    if (data.empty()) return true;
+    MutexLock l(write_mu_);
+    auto result = std::make_shared<std::promise<bool>>();
+    std::future<bool> future = result->get_future();
+    session_->UpgradeWrite(data, [result](bool ok) { result->set_value(ok); });
+    return future.get();
+  }
+
+  void Close() override {
+    if (!closed_.exchange(true)) session_->UpgradeClose();
+  }
+
+  // The session function returned.
+  void Finish() { Close(); }
+
+ private:
+  const std::shared_ptr<Session> session_;
+  std::atomic<bool> closed_{false};
+  Mutex read_mu_;
+  Mutex write_mu_;
+};
+
+void Session::OnUpgradeHeadWritten(error_code ec) {
+  std::string().swap(upgrade_head_);
+  if (closed_) return;
+  ClearDeadline();  // upgraded connections have no timeouts; Stop ends them
+  if (ec) return Close();
+  auto connection = std::make_shared<UpgradedConn>(shared_from_this());
+  auto body = [connection, session = std::move(upgrade_session_)] {
+    try {
+      session(*connection);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "kite https: exception in an upgraded session: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "kite https: exception in an upgraded session\n");
+    }
+    connection->Finish();
+  };
+  if (!server_.StartUpgradeThread(std::move(body))) Close();
+}
 
 // --- HttpsServerImpl ----------------------------------------------------------------------
 
@@ -872,6 +1083,38 @@ HandlerResult HttpsServerImpl::RunHandler(Request& request) {
   }
 }
 
+bool HttpsServerImpl::StartUpgradeThread(std::function<void()> body) {
+  std::vector<std::thread> finished;
+  {
+    MutexLock l(upgrade_mu_);
+    if (refuse_upgrades_) return false;
+    for (uint64_t id : finished_upgrades_) {
+      auto it = upgrade_threads_.find(id);
+      if (it == upgrade_threads_.end()) continue;
+      finished.push_back(std::move(it->second));
+      upgrade_threads_.erase(it);
+    }
+    finished_upgrades_.clear();
+    uint64_t id = next_upgrade_id_++;
+    try {
+      // The new thread reports itself finished under upgrade_mu_, so not before the
+      // emplace below.
+      std::thread thread([this, id, body = std::move(body)]() mutable {
+        body();
+        body = nullptr;  // drop the connection (and the session) before reporting
+        MutexLock done(upgrade_mu_);
+        finished_upgrades_.push_back(id);
+      });
+      upgrade_threads_.emplace(id, std::move(thread));
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "kite https: cannot start an upgraded session: %s\n", e.what());
+      return false;
+    }
+  }
+  for (std::thread& t : finished) t.join();  // they have returned already, or are about to
+  return true;
+}
+
 void HttpsServerImpl::SessionGone(Session* session) {
   MutexLock l(mu_);
   sessions_.erase(session);
@@ -920,6 +1163,18 @@ void HttpsServerImpl::Stop() {
     pool->join();
     pool.reset();
   }
+
+  // 2b. Upgraded sessions: their connections were closed in step 1, so their reads and
+  // writes fail and the session functions return; no new one starts from here on.
+  std::map<uint64_t, std::thread> upgrades;
+  {
+    MutexLock l(upgrade_mu_);
+    refuse_upgrades_ = true;
+    upgrades = std::move(upgrade_threads_);
+    upgrade_threads_.clear();
+    finished_upgrades_.clear();
+  }
+  for (auto& [id, thread] : upgrades) thread.join();
 
   // 3. Wait until every session is destroyed: the io_context must outlive their sockets,
   // and a stream's late wake() finds nothing once they are gone.

@@ -23,13 +23,20 @@
 // stream that keeps producing (it ends when Poll returns false, the client goes away, the
 // backlog limit is hit, or Stop).
 //
+// Upgrades (UpgradeResponse): the server writes "101 Switching Protocols" with the handler's
+// headers (adding "Connection: Upgrade" when missing), then runs the session on a thread of
+// its own with the raw TLS byte stream; bytes the client sent after the request head come
+// first. Upgraded connections have no timeouts; they end when the session returns (the
+// server sends FIN, then closes), when either side closes, or at Stop, which closes them and
+// joins their sessions. Not limited: the number of upgraded connections (one thread each).
+//
 // Responses carry Date, Content-Length (full) or chunked encoding (streams), the handler's
 // Content-Type and extra headers, and "Cache-Control: no-cache, private" unless the handler
 // sets its own. Framing headers from the handler (Content-Length, Transfer-Encoding,
 // Connection) and header lines containing CR/LF are dropped.
 //
-// Thread-safety: all methods are thread-safe. Stop() must not be called from a Handler or a
-// ResponseStream callback (it waits for them).
+// Thread-safety: all methods are thread-safe. Stop() must not be called from a Handler, a
+// ResponseStream callback or an upgraded session (it waits for them).
 #pragma once
 
 #include <chrono>
@@ -78,8 +85,9 @@ class HttpsServer {
   // The port actually bound (useful with options.port = 0).
   int port() const;
 
-  // Stops accepting, cancels every open ResponseStream (Cancel), closes every connection,
-  // waits for running Handle calls to return (queued ones are dropped) and joins every
+  // Stops accepting, cancels every open ResponseStream (Cancel), closes every connection
+  // (upgraded ones too: their blocked Read returns 0), waits for running Handle calls to
+  // return (queued ones are dropped), waits for upgraded sessions to return, and joins every
   // thread the server started. Idempotent.
   void Stop();
 

@@ -129,6 +129,8 @@ Result<ClusterPki> EnsureClusterPki(const std::string& tls_dir,
   pki.server_key_path = path(kServerKeyFile);
   pki.admin_cert_path = path(kAdminCertFile);
   pki.admin_key_path = path(kAdminKeyFile);
+  pki.apiserver_client_cert_path = path(kApiServerClientCertFile);
+  pki.apiserver_client_key_path = path(kApiServerClientKeyFile);
 
   // The CA: every client trusts it, so it is never replaced silently. A certificate
   // without its key, or a key that does not match, stops the start-up.
@@ -191,6 +193,16 @@ Result<ClusterPki> EnsureClusterPki(const std::string& tls_dir,
   if (!admin.ok()) return admin.status();
   pki.admin_cert_pem = std::move(admin->cert_pem);
   pki.admin_key_pem = std::move(admin->key_pem);
+
+  Result<LoadedPair> apiserver_client = ensure_leaf(
+      pki.apiserver_client_cert_path, pki.apiserver_client_key_path, nullptr,
+      [&] {
+        return CreateClientCertificate(ca->parsed, kApiServerClientUser, {kAdminGroup}, now);
+      },
+      &pki.issued_apiserver_client_cert);
+  if (!apiserver_client.ok()) return apiserver_client.status();
+  pki.apiserver_client_cert_pem = std::move(apiserver_client->cert_pem);
+  pki.apiserver_client_key_pem = std::move(apiserver_client->key_pem);
 
   // The service-account signing key: loaded if present, created once otherwise.
   const std::string sa_key_path = path(kServiceAccountKeyFile);

@@ -1,11 +1,16 @@
-// The cluster's PKI on disk: the CA, the API server's serving certificate and the admin
-// client certificate, created at first start and reused afterwards (as k3s keeps them in
+// The cluster's PKI on disk: the CA, the API server's serving certificate, the admin
+// client certificate and the API server's client certificate for node agents, created at first start and reused afterwards (as k3s keeps them in
 // <data-dir>/server/tls).
 //
 // Operation: EnsureClusterPki makes `tls_dir` (mode 0700) hold
 //   server-ca.crt / server-ca.key         the cluster CA (10 years)
 //   serving-kite.crt / serving-kite.key   the API server's certificate, CN "kite"
 //   client-admin.crt / client-admin.key   CN "system:admin", O "system:masters"
+//   client-kube-apiserver.crt / .key      CN "kube-apiserver-kubelet-client",
+//                                         O "system:masters": what the API server shows
+//                                         agents when it proxies logs, exec, attach and
+//                                         port-forward (as kube-apiserver's
+//                                         --kubelet-client-certificate)
 //   service.key                           signs service-account tokens (ES256); kept for
 //                                         ever, since tokens in pods were signed with it
 // Keys are written with mode 0600, certificates 0644; every file is written whole or not
@@ -41,11 +46,14 @@ inline constexpr char kServerCertFile[] = "serving-kite.crt";
 inline constexpr char kServerKeyFile[] = "serving-kite.key";
 inline constexpr char kAdminCertFile[] = "client-admin.crt";
 inline constexpr char kAdminKeyFile[] = "client-admin.key";
+inline constexpr char kApiServerClientCertFile[] = "client-kube-apiserver.crt";
+inline constexpr char kApiServerClientKeyFile[] = "client-kube-apiserver.key";
 inline constexpr char kServiceAccountKeyFile[] = "service.key";
 
 inline constexpr char kServerCommonName[] = "kite";
 inline constexpr char kAdminUser[] = "system:admin";
 inline constexpr char kAdminGroup[] = "system:masters";
+inline constexpr char kApiServerClientUser[] = "kube-apiserver-kubelet-client";
 
 // Leaf certificates closer than this to expiry are issued anew at start-up.
 inline constexpr std::chrono::seconds kRenewBefore = std::chrono::hours(24 * 90);
@@ -58,6 +66,8 @@ struct ClusterPki {
   std::string server_key_pem;
   std::string admin_cert_pem;
   std::string admin_key_pem;
+  std::string apiserver_client_cert_pem;  // the API server's client certificate for agents
+  std::string apiserver_client_key_pem;
   std::string service_account_key_pem;
 
   std::string ca_cert_path;
@@ -66,11 +76,14 @@ struct ClusterPki {
   std::string server_key_path;
   std::string admin_cert_path;
   std::string admin_key_path;
+  std::string apiserver_client_cert_path;
+  std::string apiserver_client_key_path;
 
   // What this call wrote; false means reused from disk.
   bool created_ca = false;
   bool issued_server_cert = false;
   bool issued_admin_cert = false;
+  bool issued_apiserver_client_cert = false;
 };
 
 // A certificate and its private key, PEM-encoded.

@@ -288,6 +288,8 @@ k "pods of the deployment" get pods -n demo -l app=web; ok; has "Pending"
 NAME="the deployment made two pods"; pods_of_web 2 && pass "$NAME" || fail "$NAME"
 k "no nodes: unschedulable, as the scheduler words it" get pods -n demo -l app=web -o jsonpath='{.items[0].status.conditions[0].message}'
 has "no nodes available to schedule pods"
+k "service account token volume added by admission" get pods -n demo -l app=web -o jsonpath='{.items[0].spec.volumes[0].name} {.items[0].spec.containers[0].volumeMounts[0].mountPath}'
+has "kube-api-access-"; has "/var/run/secrets/kubernetes.io/serviceaccount"
 k "delete --cascade=orphan" delete deployment web -n demo --cascade=orphan; ok
 k "orphaned replica set stays" get rs -n demo -l app=web -o jsonpath='{.items[0].metadata.ownerReferences}'; ok; hasnt "Deployment"
 k "delete the replica set" delete rs -n demo -l app=web; ok

@@ -286,7 +286,7 @@ TEST_CASE("EnsureClusterPki creates the files once and reuses them") {
   CHECK(first->service_account_key_pem.find("BEGIN PRIVATE KEY") != std::string::npos);
   // No temporary files left behind.
   CHECK(std::distance(std::filesystem::directory_iterator(dir),
-                      std::filesystem::directory_iterator()) == 7);
+                      std::filesystem::directory_iterator()) == 9);
 
   Certificate ca = ParseCert(first->ca_cert_pem);
   Certificate server = ParseCert(first->server_cert_pem);
@@ -297,6 +297,16 @@ TEST_CASE("EnsureClusterPki creates the files once and reuses them") {
   CHECK(SubjectOf(server.get())->common_name == "kite");
   CHECK(SubjectAltNamesOf(server.get()) == kSans);
   CHECK(SubjectOf(admin.get()).value() == CertificateSubject{"system:admin", {"system:masters"}});
+  // The API server's client certificate for agents.
+  CHECK(first->issued_apiserver_client_cert);
+  CHECK(first->apiserver_client_cert_path == dir + "/client-kube-apiserver.crt");
+  CHECK(ModeOf(first->apiserver_client_key_path) == 0600);
+  CHECK(FileContent(first->apiserver_client_cert_path) == first->apiserver_client_cert_pem);
+  CHECK(FileContent(first->apiserver_client_key_path) == first->apiserver_client_key_pem);
+  Certificate apiserver_client = ParseCert(first->apiserver_client_cert_pem);
+  CHECK(Verify(apiserver_client.get(), ca.get(), X509_PURPOSE_SSL_CLIENT, now) == X509_V_OK);
+  CHECK(SubjectOf(apiserver_client.get()).value() ==
+        CertificateSubject{"kube-apiserver-kubelet-client", {"system:masters"}});
 
   // A key loosened by hand is tightened again on reuse.
   REQUIRE(chmod(first->admin_key_path.c_str(), 0644) == 0);
@@ -312,6 +322,9 @@ TEST_CASE("EnsureClusterPki creates the files once and reuses them") {
   CHECK(second->server_key_pem == first->server_key_pem);
   CHECK(second->admin_cert_pem == first->admin_cert_pem);
   CHECK(second->admin_key_pem == first->admin_key_pem);
+  CHECK_FALSE(second->issued_apiserver_client_cert);
+  CHECK(second->apiserver_client_cert_pem == first->apiserver_client_cert_pem);
+  CHECK(second->apiserver_client_key_pem == first->apiserver_client_key_pem);
   CHECK(second->service_account_key_pem == first->service_account_key_pem);  // tokens stay valid
   CHECK(ModeOf(first->admin_key_path) == 0600);
 
@@ -366,6 +379,7 @@ TEST_CASE("EnsureClusterPki renews leaf certificates close to expiry") {
   CHECK_FALSE(third->created_ca);
   CHECK(third->issued_server_cert);
   CHECK(third->issued_admin_cert);
+  CHECK(third->issued_apiserver_client_cert);
   CHECK(third->ca_cert_pem == first->ca_cert_pem);
   Certificate admin = ParseCert(third->admin_cert_pem);
   Result<int64_t> not_after = NotAfterUnix(admin.get());

@@ -1,0 +1,159 @@
+#include "src/agent/prober/grpc_probe.h"
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/channel_arguments.h>
+
+namespace kite::agent::prober {
+namespace {
+
+constexpr char kCheckMethod[] = "/grpc.health.v1.Health/Check";
+
+// Go's time.Duration String for the timeouts probes have: "1s", "1.5s", "500ms".
+std::string GoDuration(std::chrono::milliseconds d) {
+  int64_t ms = d.count();
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  std::string out = std::to_string(ms / 1000);
+  if (int64_t frac = ms % 1000) {
+    std::string f = std::to_string(frac + 1000).substr(1);
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    out += "." + f;
+  }
+  return out + "s";
+}
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool GetVarint(const std::string& in, size_t& i, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && i < in.size(); shift += 7) {
+    uint8_t b = static_cast<uint8_t>(in[i++]);
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+// HealthCheckResponse.status (field 1, varint); 0 (UNKNOWN) when absent; -1 when malformed.
+int64_t ServingStatus(const std::string& message) {
+  size_t i = 0;
+  int64_t status = 0;
+  while (i < message.size()) {
+    uint64_t tag = 0, v = 0;
+    if (!GetVarint(message, i, tag)) return -1;
+    switch (tag & 7) {
+      case 0:
+        if (!GetVarint(message, i, v)) return -1;
+        if (tag >> 3 == 1) status = static_cast<int64_t>(v);
+        break;
+      case 1:
+        i += 8;
+        break;
+      case 2:
+        if (!GetVarint(message, i, v) || v > message.size() - i) return -1;
+        i += v;
+        break;
+      case 5:
+        i += 4;
+        break;
+      default:
+        return -1;
+    }
+  }
+  return i == message.size() ? status : -1;
+}
+
+const char* StatusName(int64_t status) {
+  switch (status) {
+    case 0:
+      return "UNKNOWN";
+    case 1:
+      return "SERVING";
+    case 2:
+      return "NOT_SERVING";
+    case 3:
+      return "SERVICE_UNKNOWN";
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+ProbeOutcome Failure(std::string message) { return {ProbeResult::kFailure, std::move(message)}; }
+
+}  // namespace
+
+ProbeOutcome GrpcProbe(const std::string& host, int port, const std::string& service,
+                       std::chrono::milliseconds timeout) {
+  std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  auto deadline = std::chrono::system_clock::now() + timeout;
+  grpc::ChannelArguments args;
+  args.SetUserAgentPrefix("kube-probe/1.32");
+  // A fresh connection per probe, as the kubelet dials one per probe.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(deadline)) {
+    return Failure("timeout: failed to connect service \"" + address + "\" within " + GoDuration(timeout));
+  }
+  std::string request;
+  if (!service.empty()) {
+    request.push_back(0x0a);
+    PutVarint(request, service.size());
+    request += service;
+  }
+  grpc::Slice slice(request.data(), request.size());
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer response_buffer;
+  grpc::ClientContext context;
+  context.set_deadline(deadline);
+  grpc::CompletionQueue cq;
+  grpc::GenericStub stub(channel);
+  grpc::Status status;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      stub.PrepareUnaryCall(&context, kCheckMethod, request_buffer, &cq);
+  call->StartCall();
+  int tag = 0;
+  call->Finish(&response_buffer, &status, &tag);
+  void* got = nullptr;
+  bool ok = false;
+  bool delivered = cq.Next(&got, &ok);
+  cq.Shutdown();
+  while (cq.Next(&got, &ok)) {
+  }
+  if (!delivered) return Failure("error: health rpc probe failed: the call was not completed");
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      return Failure("this server does not implement the grpc health protocol (grpc.health.v1.Health): " +
+                     status.error_message());
+    }
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return Failure("timeout: health rpc did not complete within " + GoDuration(timeout));
+    }
+    return Failure("error: health rpc probe failed: rpc error: code = " + std::to_string(status.error_code()) +
+                   " desc = " + status.error_message());
+  }
+  grpc::Slice response_slice;
+  std::string response;
+  if (response_buffer.DumpToSingleSlice(&response_slice).ok()) {
+    response.assign(reinterpret_cast<const char*>(response_slice.begin()), response_slice.size());
+  }
+  int64_t serving = ServingStatus(response);
+  if (serving < 0) return Failure("error: health rpc probe failed: malformed HealthCheckResponse");
+  if (serving != 1) {
+    return Failure(std::string("service unhealthy (responded with \"") + StatusName(serving) + "\")");
+  }
+  return {ProbeResult::kSuccess, ""};
+}
+
+}  // namespace kite::agent::prober

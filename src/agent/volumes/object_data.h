@@ -1,0 +1,30 @@
+// The key → bytes contents of ConfigMaps and Secrets as the API serves them (Secret data and
+// ConfigMap binaryData are base64 in JSON), shared by env (envFrom, configMapKeyRef,
+// secretKeyRef), the volume plugins and image pull secrets.
+//
+// Pure functions; thread-safe. Values of the wrong JSON type, and base64 that does not
+// decode, are skipped (the API server validated them on write).
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kite::agent::volumes {
+
+using KeyValues = std::map<std::string, std::string>;
+
+// Standard base64 (RFC 4648 §4, '=' padding optional); nullopt when it does not decode.
+std::optional<std::string> DecodeBase64(std::string_view text);
+
+// A ConfigMap's `data`, plus its `binaryData` decoded when `with_binary` (env uses `data`
+// only, as the kubelet does; volumes use both).
+KeyValues ConfigMapData(const rapidjson::Value& config_map, bool with_binary);
+
+// A Secret's `data`, decoded.
+KeyValues SecretData(const rapidjson::Value& secret);
+
+}  // namespace kite::agent::volumes

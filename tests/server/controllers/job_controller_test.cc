@@ -1,0 +1,270 @@
+// The Job controller against a real API server; the test plays the kubelet by setting pod
+// phases.
+#include "src/server/controllers/job_controller.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "src/server/controllers/garbage_collector.h"
+#include "tests/server/controllers/workload_testing.h"
+
+namespace kite::controllers {
+namespace {
+
+using testing::Eventually;
+using namespace workload_testing;
+
+// The API server with the Job controller (pod-failure back-off `backoff`) and the garbage
+// collector running.
+struct JobFixture {
+  testing::ApiFixture api;
+  ControllerManager manager{api.transport()};
+  client::ResourceClient pods = api.Client(client::kPods);
+  client::ResourceClient jobs = api.Client(client::kJobs);
+
+  explicit JobFixture(std::chrono::milliseconds backoff = std::chrono::milliseconds(10)) {
+    JobController::Options options;
+    options.pod_failure_backoff = backoff;
+    manager.Add(std::make_unique<JobController>(options));
+    manager.Add(std::make_unique<GarbageCollector>(BuiltinGcResources()));
+    REQUIRE(manager.Start().ok());
+  }
+  ~JobFixture() { manager.Stop(); }
+
+  // Every pod of Job `name` (terminal ones too).
+  std::vector<rapidjson::Document> PodsOf(std::string_view name) {
+    client::ListOptions options;
+    options.label_selector = "batch.kubernetes.io/job-name=" + std::string(name);
+    auto list = pods.List("default", options);
+    REQUIRE(list.ok());
+    std::vector<rapidjson::Document> out;
+    for (const rapidjson::Value& item : (*list)["items"].GetArray()) {
+      rapidjson::Document d;
+      d.CopyFrom(item, d.GetAllocator());
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+  std::vector<rapidjson::Document> ActivePodsOf(std::string_view name) {
+    std::vector<rapidjson::Document> out;
+    for (auto& p : PodsOf(name)) {
+      if (IsPodActive(p)) out.push_back(std::move(p));
+    }
+    return out;
+  }
+  rapidjson::Document Job(std::string_view name) {
+    auto got = jobs.Get("default", name);
+    REQUIRE(got.ok());
+    return std::move(got).value();
+  }
+};
+
+std::string JobJson(std::string_view name, std::string_view extra_spec) {
+  return R"({"metadata":{"name":")" + std::string(name) + R"("},"spec":{)" + std::string(extra_spec) +
+         R"("template":{"spec":{"restartPolicy":"Never","terminationGracePeriodSeconds":0,)"
+         R"("containers":[{"name":"c","image":"busybox"}]}}}})";
+}
+
+// What a kubelet reports when the pod's container exited (0: Succeeded, else Failed).
+Status Finish(client::ResourceClient& pods, const rapidjson::Value& pod, int exit_code) {
+  rapidjson::Document d;
+  d.CopyFrom(pod, d.GetAllocator());
+  auto& a = d.GetAllocator();
+  std::string now = FormatRfc3339Seconds(SystemClock::Get()->NowMillis());
+  auto status = json::ParseJson(std::string(R"({"phase":")") + (exit_code == 0 ? "Succeeded" : "Failed") +
+                                R"(","containerStatuses":[{"name":"c","ready":false,"restartCount":0,)"
+                                R"("state":{"terminated":{"exitCode":)" + std::to_string(exit_code) +
+                                R"(,"startedAt":")" + now + R"(","finishedAt":")" + now + R"("}}}]})");
+  if (!status.ok()) return status.status();
+  json::SetMember(d, "status", rapidjson::Value(*status, a), a);
+  auto updated = pods.UpdateStatus(d);
+  return updated.ok() ? Status() : updated.status();
+}
+
+// The types of status.conditions, in order.
+std::vector<std::string> ConditionTypes(const rapidjson::Value& job) {
+  std::vector<std::string> out;
+  const rapidjson::Value* status = json::Member(job, "status");
+  const rapidjson::Value* conditions = status ? json::Member(*status, "conditions") : nullptr;
+  if (conditions && conditions->IsArray()) {
+    for (const auto& c : conditions->GetArray()) out.emplace_back(json::StringMember(c, "type"));
+  }
+  return out;
+}
+
+TEST_CASE("a Job runs its completions, never more than parallelism pods at once") {
+  JobFixture f;
+  rapidjson::Document job = f.api.Create(client::kJobs, "default", JobJson("pi", R"("completions":4,"parallelism":2,)"));
+  std::string uid(UidOf(job));
+  PodHistory history(f.pods, "batch.kubernetes.io/job-name=pi");
+  size_t most_active = 0;
+  auto check = [&](const std::vector<const rapidjson::Value*>& active) { most_active = std::max(most_active, active.size()); };
+
+  REQUIRE(Eventually([&] { return f.ActivePodsOf("pi").size() == 2; }));
+  for (const auto& pod : f.PodsOf("pi")) {
+    CHECK(NameOf(pod).substr(0, 3) == "pi-");
+    CHECK(NameOf(pod).size() == 8);
+    CHECK(Label(pod, "batch.kubernetes.io/controller-uid") == uid);
+    CHECK(Label(pod, "controller-uid") == uid);
+    CHECK(Label(pod, "batch.kubernetes.io/job-name") == "pi");
+    CHECK(Label(pod, "job-name") == "pi");
+    std::optional<OwnerReference> ref = ControllerOf(pod);
+    REQUIRE(ref);
+    CHECK(ref->uid == uid);
+    CHECK(ref->kind == "Job");
+    CHECK(HasFinalizer(pod, kJobTrackingFinalizer));
+  }
+  CHECK(Eventually([&] {
+    auto j = f.Job("pi");
+    return StatusInt(j, "active") == 2 && !StatusString(j, "startTime").empty();
+  }));
+
+  // Succeed pods one by one until four have.
+  int succeeded = 0;
+  while (succeeded < 4) {
+    std::vector<rapidjson::Document> active;
+    REQUIRE(Eventually([&] {
+      active = f.ActivePodsOf("pi");
+      return !active.empty();
+    }));
+    REQUIRE(Finish(f.pods, active[0], 0).ok());
+    ++succeeded;
+    history.Drain(std::chrono::milliseconds(50), check);
+  }
+  REQUIRE(Eventually([&] { return Condition(f.Job("pi"), "Complete") != nullptr; }));
+  history.Drain(std::chrono::milliseconds(100), check);
+  CHECK(most_active <= 2);
+
+  auto done = f.Job("pi");
+  CHECK(StatusInt(done, "succeeded") == 4);
+  CHECK(StatusInt(done, "failed") == 0);
+  CHECK(StatusInt(done, "active") == 0);
+  CHECK(!StatusString(done, "completionTime").empty());
+  CHECK(ConditionTypes(done) == std::vector<std::string>{"SuccessCriteriaMet", "Complete"});
+  CHECK(json::StringMember(*Condition(done, "Complete"), "reason") == "CompletionsReached");
+  CHECK(json::StringMember(*Condition(done, "Complete"), "message") == "Reached expected number of succeeded pods");
+  CHECK(json::ToJson(done["status"]["uncountedTerminatedPods"]) == "{}");
+  // Finished pods stay (the garbage collector takes them with the Job), without the finalizer.
+  auto pods = f.PodsOf("pi");
+  CHECK(pods.size() == 4);
+  for (const auto& pod : pods) {
+    CHECK(StatusString(pod, "phase") == "Succeeded");
+    CHECK_FALSE(HasFinalizer(pod, kJobTrackingFinalizer));
+  }
+}
+
+TEST_CASE("failed pods are retried until backoffLimit, then the Job fails") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default", JobJson("flaky", R"("backoffLimit":2,)"));
+  for (int failures = 1; failures <= 3; ++failures) {
+    std::vector<rapidjson::Document> active;
+    REQUIRE(Eventually([&] {
+      active = f.ActivePodsOf("flaky");
+      return active.size() == 1;
+    }));
+    REQUIRE(Finish(f.pods, active[0], 1).ok());
+    if (failures < 3) {
+      CHECK(Eventually([&] { return StatusInt(f.Job("flaky"), "failed") == failures; }));
+    }
+  }
+  REQUIRE(Eventually([&] { return Condition(f.Job("flaky"), "Failed") != nullptr; }));
+  auto failed = f.Job("flaky");
+  CHECK(StatusInt(failed, "failed") == 3);
+  CHECK(StatusInt(failed, "succeeded") == 0);
+  CHECK(ConditionTypes(failed) == std::vector<std::string>{"FailureTarget", "Failed"});
+  CHECK(json::StringMember(*Condition(failed, "Failed"), "reason") == "BackoffLimitExceeded");
+  CHECK(json::StringMember(*Condition(failed, "Failed"), "message") == "Job has reached the specified backoff limit");
+  CHECK(StatusString(failed, "completionTime").empty());
+  CHECK(f.PodsOf("flaky").size() == 3);
+  CHECK(f.ActivePodsOf("flaky").empty());
+}
+
+TEST_CASE("a replacement for a failed pod waits for the pod-failure back-off") {
+  JobFixture f(std::chrono::milliseconds(4000));
+  f.api.Create(client::kJobs, "default", JobJson("slow", ""));
+  std::vector<rapidjson::Document> active;
+  REQUIRE(Eventually([&] {
+    active = f.ActivePodsOf("slow");
+    return active.size() == 1;
+  }));
+  REQUIRE(Finish(f.pods, active[0], 1).ok());
+  REQUIRE(Eventually([&] { return StatusInt(f.Job("slow"), "failed") == 1; }));
+  // The finish time is recorded to the second: most of the 4 s are still left now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(f.ActivePodsOf("slow").empty());
+  CHECK(Eventually([&] { return f.ActivePodsOf("slow").size() == 1; }));
+}
+
+TEST_CASE("activeDeadlineSeconds fails the Job and stops its pods") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default", JobJson("late", R"("parallelism":2,"completions":5,"activeDeadlineSeconds":2,)"));
+  REQUIRE(Eventually([&] { return Condition(f.Job("late"), "Failed") != nullptr; }, std::chrono::seconds(20)));
+  auto failed = f.Job("late");
+  CHECK(json::StringMember(*Condition(failed, "Failed"), "reason") == "DeadlineExceeded");
+  CHECK(json::StringMember(*Condition(failed, "Failed"), "message") == "Job was active longer than specified deadline");
+  CHECK(Condition(failed, "FailureTarget") != nullptr);
+  // The two running pods were deleted, and count as failed.
+  CHECK(StatusInt(failed, "failed") == 2);
+  CHECK(StatusInt(failed, "active") == 0);
+  CHECK(Eventually([&] { return f.PodsOf("late").empty(); }));
+}
+
+TEST_CASE("ttlSecondsAfterFinished deletes a finished Job with its pods") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default", JobJson("short", R"("ttlSecondsAfterFinished":1,)"));
+  std::vector<rapidjson::Document> active;
+  REQUIRE(Eventually([&] {
+    active = f.ActivePodsOf("short");
+    return active.size() == 1;
+  }));
+  REQUIRE(Finish(f.pods, active[0], 0).ok());
+  REQUIRE(Eventually([&] { return Condition(f.Job("short"), "Complete") != nullptr; }));
+  CHECK(f.jobs.Get("default", "short").ok());
+  CHECK(Eventually([&] { return f.jobs.Get("default", "short").status().code() == StatusCode::kNotFound; }));
+  CHECK(Eventually([&] { return f.PodsOf("short").empty(); }));
+}
+
+TEST_CASE("a suspended Job runs no pods; resuming starts them, suspending again stops them") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default", JobJson("later", R"("parallelism":2,"completions":4,"suspend":true,)"));
+  REQUIRE(Eventually([&] {
+    rapidjson::Document j = f.Job("later");
+    const rapidjson::Value* c = Condition(j, "Suspended");
+    return c && json::StringMember(*c, "status") == "True";
+  }));
+  auto suspended = f.Job("later");
+  CHECK(json::StringMember(*Condition(suspended, "Suspended"), "reason") == "JobSuspended");
+  CHECK(StatusString(suspended, "startTime").empty());
+  CHECK(f.PodsOf("later").empty());
+
+  REQUIRE(f.jobs.Patch("default", "later", client::PatchType::kMerge, R"({"spec":{"suspend":false}})").ok());
+  REQUIRE(Eventually([&] { return f.ActivePodsOf("later").size() == 2; }));
+  CHECK(Eventually([&] {
+    auto j = f.Job("later");
+    const rapidjson::Value* c = Condition(j, "Suspended");
+    return c && json::StringMember(*c, "status") == "False" && json::StringMember(*c, "reason") == "JobResumed" &&
+           !StatusString(j, "startTime").empty();
+  }));
+
+  REQUIRE(f.jobs.Patch("default", "later", client::PatchType::kMerge, R"({"spec":{"suspend":true}})").ok());
+  CHECK(Eventually([&] { return f.PodsOf("later").empty(); }));
+  CHECK(Eventually([&] {
+    auto j = f.Job("later");
+    const rapidjson::Value* c = Condition(j, "Suspended");
+    return c && json::StringMember(*c, "status") == "True" && StatusInt(j, "active") == 0;
+  }));
+  // Pods the controller removed for suspension are not failures.
+  CHECK(StatusInt(f.Job("later"), "failed") == 0);
+}
+
+TEST_CASE("deleting a Job releases its pods' tracking finalizers so they can go") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default", JobJson("gone", R"("parallelism":2,"completions":2,)"));
+  REQUIRE(Eventually([&] { return f.ActivePodsOf("gone").size() == 2; }));
+  REQUIRE(f.jobs.Delete("default", "gone", R"({"propagationPolicy":"Background"})").ok());
+  CHECK(Eventually([&] { return f.PodsOf("gone").empty(); }));
+}
+
+}  // namespace
+}  // namespace kite::controllers
