@@ -3,7 +3,8 @@
 # the project's busybox test image (imported from the air-gap folder) and is driven by the
 # real kubectl: a Deployment serving HTTP on its pod IP, restarts with back-off, liveness
 # and readiness probes, env and configMap/secret volumes, a shared emptyDir, logs -f, exec
-# with exit codes, port-forward, and a server restart that leaves the pods running.
+# with exit codes, cp, attach, port-forward, and a server restart that leaves the pods
+# running.
 #
 # Usage: tests/agent/containerd_test.sh path/to/kite path/to/images-dir
 set -uo pipefail
@@ -159,6 +160,14 @@ timeout 3 kubectl logs -f logger >"$TMP/follow" 2>&1
 NAME="logs -f streams new lines"
 FOLLOWED=$(wc -l <"$TMP/follow")
 ((FOLLOWED >= 5)) && pass "$NAME ($FOLLOWED lines)" || fail "$NAME: $(cat "$TMP/follow")"
+
+echo copied-content >"$TMP/cp-src"
+k "cp into a pod (exec + tar)" cp "$TMP/cp-src" "logger:/tmp/cp-dst" -c main; ok
+k "cp out of a pod" cp "logger:/tmp/cp-dst" "$TMP/cp-back" -c main; ok
+NAME="cp round trip"; has copied-content "$(cat "$TMP/cp-back" 2>/dev/null)"
+timeout 3 kubectl attach logger -c main >"$TMP/attach" 2>&1
+NAME="attach streams the container's output"
+grep -q "line-" "$TMP/attach" && pass "$NAME" || fail "$NAME: $(cat "$TMP/attach")"
 
 # --- port-forward ------------------------------------------------------------------------------
 LOCAL=$(free_port)
