@@ -218,12 +218,11 @@ TEST_CASE("SPDY streams carry data both ways with half-close") {
 
   // The other direction still works after the client's FIN.
   std::string big(300 * 1024, 'z');
-  std::thread writer([&] {
-    CHECK(server_stream->Write(big));
-    CHECK(server_stream->CloseWrite());
-  });
+  bool wrote = false;  // Catch2's assertions are for the test's own thread only
+  std::thread writer([&] { wrote = server_stream->Write(big) && server_stream->CloseWrite(); });
   CHECK(ReadAll(*client_stream) == big);
   writer.join();
+  CHECK(wrote);
 
   // The next stream gets the next odd id; a server's own streams are even.
   auto second = pair.client.OpenStream({{"streamtype", "error"}});
@@ -244,12 +243,14 @@ TEST_CASE("a reset wakes the reader and refuses further writes") {
   std::shared_ptr<SpdyStream> server_stream = pair.server.AcceptStream();
   REQUIRE(server_stream);
   REQUIRE(server_stream->Reply());
+  size_t read = 1;
   std::thread reader([&] {
     char buffer[16];
-    CHECK(server_stream->Read(buffer, sizeof(buffer)) == 0);
+    read = server_stream->Read(buffer, sizeof(buffer));
   });
   (*opened)->Reset();
   reader.join();
+  CHECK(read == 0);
   CHECK(server_stream->was_reset());
   CHECK_FALSE(server_stream->Write("x"));
   CHECK((*opened)->was_reset());
@@ -351,12 +352,11 @@ TEST_CASE("with peer windows honoured, a large transfer waits for WINDOW_UPDATEs
   REQUIRE(accepted->Reply());
   std::string big(1024 * 1024, 'w');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
-  std::thread writer([&] {
-    CHECK((*opened)->Write(big));
-    CHECK((*opened)->CloseWrite());
-  });
+  bool wrote = false;
+  std::thread writer([&] { wrote = (*opened)->Write(big) && (*opened)->CloseWrite(); });
   CHECK(ReadAll(*accepted) == big);
   writer.join();
+  CHECK(wrote);
 }
 
 TEST_CASE("a small stream buffer stalls the reader instead of losing data") {
@@ -368,13 +368,12 @@ TEST_CASE("a small stream buffer stalls the reader instead of losing data") {
   auto accepted = pair.server.AcceptStream();
   REQUIRE(accepted);
   std::string big(200 * 1024, 'q');
-  std::thread writer([&] {
-    CHECK((*opened)->Write(big));
-    CHECK((*opened)->CloseWrite());
-  });
+  bool wrote = false;
+  std::thread writer([&] { wrote = (*opened)->Write(big) && (*opened)->CloseWrite(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the buffer fill
   CHECK(ReadAll(*accepted).size() == big.size());
   writer.join();
+  CHECK(wrote);
 }
 
 }  // namespace

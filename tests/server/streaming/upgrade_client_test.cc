@@ -13,8 +13,8 @@
 namespace kite::streaming {
 namespace {
 
-// A one-shot HTTP server on a loopback port: reads one request head, records it, answers
-// with `response`.
+// A one-shot HTTP server on a loopback port: reads one request head and answers with
+// `response`.
 class OneShotServer {
  public:
   explicit OneShotServer(std::string response) : response_(std::move(response)) {
@@ -49,7 +49,6 @@ class OneShotServer {
     ::close(listen_fd_);
   }
   int port() const { return port_; }
-  const std::string& request() const { return request_; }  // after the exchange
 
  private:
   std::string response_;
