@@ -91,6 +91,11 @@ Status NodeAgent::Heartbeat() {
     lease_due = now >= next_lease_;
     status_due = now >= next_status_;
   }
+  if (options_.pressure) {
+    NodePressure sampled = options_.pressure();
+    if (!(sampled == pressure_)) status_due = true;
+    pressure_ = sampled;
+  }
   Status s;
   if (!registered) {
     s = Register(now);
@@ -147,7 +152,7 @@ Status NodeAgent::Register(int64_t now) {
     KITE_RETURN_IF_ERROR(PostStatus(now));
   } else if (existing.status().code() == StatusCode::kNotFound) {
     Document object = NodeObject(node);
-    Document status = NodeStatus(node, now, nullptr);
+    Document status = NodeStatus(node, now, nullptr, pressure_);
     jb::Put(object, "status", Value(status, object.GetAllocator()), object.GetAllocator());
     Result<Document> created = nodes_.Create("", object);
     if (!created.ok()) return created.status();
@@ -171,7 +176,7 @@ Status NodeAgent::Register(int64_t now) {
 }
 
 Status NodeAgent::PostStatus(int64_t now) {
-  Document status = NodeStatus(options_.node, now, node_status_ ? &*node_status_ : nullptr);
+  Document status = NodeStatus(options_.node, now, node_status_ ? &*node_status_ : nullptr, pressure_);
   Document patch(rapidjson::kObjectType);
   jb::Put(patch, "status", Value(status, patch.GetAllocator()), patch.GetAllocator());
   Result<Document> patched =

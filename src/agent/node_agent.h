@@ -24,6 +24,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,9 @@ struct NodeAgentOptions {
   // The resolv.conf whose servers and searches pods with dnsPolicy Default or ClusterFirst
   // get (no cluster DNS yet); "" = none.
   std::string resolv_conf;
+  // Samples the node's memory and disk (node_pressure.h) at each heartbeat; a change is
+  // posted at once. Null (simulated nodes) = never under pressure.
+  std::function<NodePressure()> pressure;
 };
 
 class NodeAgent {
@@ -119,6 +123,7 @@ class NodeAgent {
   Mutex heartbeat_mu_;
   std::string node_uid_ GUARDED_BY(heartbeat_mu_);
   std::optional<rapidjson::Document> node_status_ GUARDED_BY(heartbeat_mu_);  // last posted
+  NodePressure pressure_ GUARDED_BY(heartbeat_mu_);  // as last sampled
   std::optional<rapidjson::Document> lease_ GUARDED_BY(heartbeat_mu_);        // as stored
 
   mutable Mutex mu_;

@@ -26,6 +26,10 @@ constexpr ConditionSpec kConditions[] = {
     {"PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"},
     {"Ready", "True", "KubeletReady", "kubelet is posting ready status"},
 };
+// The same conditions when the node is short of memory or disk (node_pressure.h).
+constexpr ConditionSpec kMemoryPressure = {"MemoryPressure", "True", "KubeletHasInsufficientMemory",
+                                           "kubelet has insufficient memory available"};
+constexpr ConditionSpec kDiskPressure = {"DiskPressure", "True", "KubeletHasDiskPressure", "kubelet has disk pressure"};
 
 // The previous lastTransitionTime of condition `type` when its status was `status`.
 std::string_view PreviousTransition(const rapidjson::Value* previous_status, std::string_view type,
@@ -94,14 +98,16 @@ rapidjson::Document NodeObject(const NodeDescription& node) {
 }
 
 rapidjson::Document NodeStatus(const NodeDescription& node, int64_t now_millis,
-                               const rapidjson::Value* previous_status) {
+                               const rapidjson::Value* previous_status, NodePressure pressure) {
   rapidjson::Document d(rapidjson::kObjectType);
   Alloc& a = d.GetAllocator();
   std::string now = FormatRfc3339Seconds(now_millis);
   Put(d, "capacity", Resources(node.resources, a), a);
   Put(d, "allocatable", Resources(node.resources, a), a);
   Value conditions = Array();
-  for (const ConditionSpec& spec : kConditions) {
+  for (ConditionSpec spec : kConditions) {
+    if (spec.type == std::string_view("MemoryPressure") && pressure.memory) spec = kMemoryPressure;
+    if (spec.type == std::string_view("DiskPressure") && pressure.disk) spec = kDiskPressure;
     Value c = Object();
     PutStr(c, "type", spec.type, a);
     PutStr(c, "status", spec.status, a);

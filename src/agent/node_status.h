@@ -13,6 +13,8 @@
 #include <map>
 #include <string>
 
+#include "src/agent/node_pressure.h"
+
 namespace kite::agent {
 
 inline constexpr char kKubeletVersion[] = "v1.32.0+kite";
@@ -48,13 +50,13 @@ struct NodeDescription {
 // spec.podCIDR(s) when the description has one. No status.
 rapidjson::Document NodeObject(const NodeDescription& node);
 
-// The node's status at `now_millis`: capacity, allocatable, conditions MemoryPressure,
-// DiskPressure, PIDPressure (False) and Ready (True) with the kubelet's reasons and
-// messages, addresses, daemonEndpoints and nodeInfo. Every condition's lastHeartbeatTime is
+// The node's status at `now_millis`: capacity, allocatable, conditions MemoryPressure and
+// DiskPressure (True as `pressure` says), PIDPressure (False) and Ready (True) with the
+// kubelet's reasons and messages, addresses, daemonEndpoints and nodeInfo. Every condition's lastHeartbeatTime is
 // now; lastTransitionTime is kept from `previous_status` (the status the API has, may be
 // null) when that condition's status is unchanged, else now.
 rapidjson::Document NodeStatus(const NodeDescription& node, int64_t now_millis,
-                               const rapidjson::Value* previous_status);
+                               const rapidjson::Value* previous_status, NodePressure pressure = {});
 
 // The node's Lease: kube-node-lease/<node>, holderIdentity and name the node,
 // leaseDurationSeconds, renewTime (MicroTime) and an ownerReference to the Node (by uid)

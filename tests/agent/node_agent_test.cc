@@ -1,6 +1,8 @@
 // A NodeAgent with the fake runtime against a real API server (in process).
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 #include "src/agent/agent_runner.h"
 #include "src/agent/node_agent.h"
 #include "src/agent/sim_cluster.h"
@@ -137,6 +139,33 @@ TEST_CASE("the node status is re-posted; a deleted Node is registered again") {
     auto again = nodes.Get("", kNode);
     return again.ok() && json::StringMember(*json::Member(*again, "metadata"), "uid") != old_uid;
   }));
+}
+
+TEST_CASE("pressure sampled at a heartbeat is posted at once, not at the next status report") {
+  ApiFixture api;
+  auto made = runtime::FakeRuntime::Create({"10.42.5.0/24", nullptr});
+  REQUIRE(made.ok());
+  std::atomic<bool> short_of_memory{false};
+  NodeAgentOptions options;
+  options.node.name = kNode;
+  options.node.pod_cidr = "10.42.5.0/24";
+  options.status_report_interval = 300'000ms;
+  options.pressure = [&] { return NodePressure{.memory = short_of_memory.load()}; };
+  NodeAgent agent(options, api.transport(), made->get());
+  REQUIRE(agent.Heartbeat().ok());
+  auto nodes = api.Client(client::kNodes);
+  auto memory_pressure = [&] {
+    auto node = nodes.Get("", kNode);
+    REQUIRE(node.ok());
+    return std::string(json::StringMember((*json::Member(*json::Member(*node, "status"), "conditions"))[0], "status"));
+  };
+  CHECK(memory_pressure() == "False");
+  short_of_memory = true;
+  REQUIRE(agent.Heartbeat().ok());
+  CHECK(memory_pressure() == "True");
+  short_of_memory = false;
+  REQUIRE(agent.Heartbeat().ok());
+  CHECK(memory_pressure() == "False");
 }
 
 TEST_CASE("a pod bound to the node runs: Running, an IP from the node's CIDR, Ready") {

@@ -70,6 +70,21 @@ TEST_CASE("the Node status: capacity, conditions, addresses, nodeInfo") {
   CHECK(json::StringMember((*json::Member(back, "conditions"))[3], "lastTransitionTime") == "2023-11-14T22:20:00Z");
 }
 
+TEST_CASE("pressure turns MemoryPressure and DiskPressure True with the kubelet's reasons") {
+  int64_t t0 = 1'700'000'000'000;
+  rapidjson::Document calm = NodeStatus(Node(), t0, nullptr);
+  rapidjson::Document s = NodeStatus(Node(), t0 + 60'000, &calm, NodePressure{.memory = true, .disk = true});
+  const rapidjson::Value& conditions = *json::Member(s, "conditions");
+  CHECK(json::StringMember(conditions[0], "status") == "True");
+  CHECK(json::StringMember(conditions[0], "reason") == "KubeletHasInsufficientMemory");
+  CHECK(json::StringMember(conditions[0], "message") == "kubelet has insufficient memory available");
+  CHECK(json::StringMember(conditions[0], "lastTransitionTime") == "2023-11-14T22:14:20Z");
+  CHECK(json::StringMember(conditions[1], "status") == "True");
+  CHECK(json::StringMember(conditions[1], "reason") == "KubeletHasDiskPressure");
+  CHECK(json::StringMember(conditions[2], "status") == "False");  // PIDPressure
+  CHECK(json::StringMember(conditions[3], "status") == "True");   // still Ready, as the kubelet
+}
+
 TEST_CASE("the node Lease and MicroTime") {
   CHECK(FormatMicroTime(1'700'000'000'123) == "2023-11-14T22:13:20.123000Z");
   CHECK(FormatMicroTime(1'700'000'000'000) == "2023-11-14T22:13:20.000000Z");

@@ -80,6 +80,7 @@ Result<std::unique_ptr<ContainerdNode>> ContainerdNode::Start(ContainerdNodeOpti
   node_options.node.extra_labels = options.labels;
   node_options.agent_dir = agent_dir;
   node_options.resolv_conf = "/etc/resolv.conf";
+  node_options.pressure = [agent_dir] { return EvaluatePressure(ReadNodeSignals(agent_dir)); };
 
   containerd::ContainerdOptions containerd_options;
   containerd_options.dir = agent_dir;
