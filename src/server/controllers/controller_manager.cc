@@ -4,6 +4,10 @@
 
 namespace kite::controllers {
 
+namespace {
+constexpr std::chrono::milliseconds kConflictBackOffCap{1000};
+}  // namespace
+
 ControllerManager::ControllerManager(client::ApiTransport* transport) : informers_(transport) {}
 
 ControllerManager::~ControllerManager() { Stop(); }
@@ -40,7 +44,10 @@ void ControllerManager::Work(Running& running) {
       if (s.code() != StatusCode::kConflict && running.queue->Retries(*key) >= 3) {
         std::cerr << "kite: " << running.controller->Name() << " " << *key << ": " << s.message() << "\n";
       }
-      running.queue->AddRateLimited(*key);
+      // A conflict means a cache behind the store, which catches up within moments: retry
+      // soon however often it happened (a long back-off would outlast the lag by far).
+      running.queue->AddRateLimited(*key, s.code() == StatusCode::kConflict ? kConflictBackOffCap
+                                                                             : std::chrono::milliseconds::max());
     }
     running.queue->Done(*key);
   }

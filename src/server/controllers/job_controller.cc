@@ -652,8 +652,11 @@ Status JobController::SyncJob(const std::string& key, const Value& cached) {
   ctx.spec = ParseSpec(cached);
   ctx.status = ParseStatus(cached);
 
-  // Read before listing pods: a pod observed after this check is then also in the list.
+  // Read before listing pods: a pod observed after these checks is then also in the list
+  // (the cache is updated before handlers run). A finalizer removal observed after the
+  // list was taken must not drop the pod from expected_removals: it would be counted twice.
   bool satisfied = expectations_.Satisfied(key);
+  ctx.expected_removals = ExpectedFinalizerRemovals(key);
   Result<std::vector<client::ObjectPtr>> pods = ClaimPods(cached);
   if (!pods.ok()) return pods.status();
   ctx.pods = std::move(pods).value();
@@ -667,7 +670,6 @@ Status JobController::SyncJob(const std::string& key, const Value& cached) {
   ctx.active = static_cast<int64_t>(ctx.active_pods.size());
   ctx.uncounted_succeeded.insert(ctx.status.uncounted_succeeded.begin(), ctx.status.uncounted_succeeded.end());
   ctx.uncounted_failed.insert(ctx.status.uncounted_failed.begin(), ctx.status.uncounted_failed.end());
-  ctx.expected_removals = ExpectedFinalizerRemovals(key);
 
   // Finished pods not yet in the counters nor in uncountedTerminatedPods.
   std::vector<client::ObjectPtr> new_succeeded, new_failed;

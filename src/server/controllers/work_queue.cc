@@ -30,13 +30,13 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
   cv_.NotifyAll();  // a waiting Get may need to wake earlier
 }
 
-void WorkQueue::AddRateLimited(const std::string& key) {
+void WorkQueue::AddRateLimited(const std::string& key, std::chrono::milliseconds cap) {
   std::chrono::milliseconds delay;
   {
     MutexLock lock(mu_);
     int n = failures_[key]++;
     auto d = backoff_.base * (int64_t{1} << std::min(n, 30));
-    delay = std::min<std::chrono::milliseconds>(d, backoff_.max);
+    delay = std::min<std::chrono::milliseconds>({d, backoff_.max, cap});
   }
   AddAfter(key, delay);
 }

@@ -29,8 +29,9 @@ class WorkQueue {
   void Add(const std::string& key);
   // Adds `key` once `delay` has passed (an earlier pending time wins).
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
-  // Adds `key` after its back-off, which doubles with every call until Forget.
-  void AddRateLimited(const std::string& key);
+  // Adds `key` after its back-off, which doubles with every call until Forget, up to the
+  // queue's maximum or `cap`, whichever is smaller.
+  void AddRateLimited(const std::string& key, std::chrono::milliseconds cap = std::chrono::milliseconds::max());
   // Resets the back-off of `key` (after a success).
   void Forget(const std::string& key);
   int Retries(const std::string& key) const;

@@ -58,6 +58,18 @@ struct JobFixture {
     REQUIRE(got.ok());
     return std::move(got).value();
   }
+  // The Job's status and its pods' phases and finalizers, for failure messages.
+  std::string Describe(std::string_view name) {
+    rapidjson::Document job = Job(name);
+    std::string out = "job " + std::string(json::StringMember(job["metadata"], "resourceVersion")) + " status " +
+                      (job.HasMember("status") ? json::ToJson(job["status"]) : std::string("{}"));
+    for (const auto& pod : PodsOf(name)) {
+      out += "\npod " + std::string(json::StringMember(pod["metadata"], "name")) + " " +
+             std::string(StatusString(pod, "phase")) + " finalizers " +
+             (pod["metadata"].HasMember("finalizers") ? json::ToJson(pod["metadata"]["finalizers"]) : "[]");
+    }
+    return out;
+  }
 };
 
 std::string JobJson(std::string_view name, std::string_view extra_spec) {
@@ -159,13 +171,17 @@ TEST_CASE("failed pods are retried until backoffLimit, then the Job fails") {
   f.api.Create(client::kJobs, "default", JobJson("flaky", R"("backoffLimit":2,)"));
   for (int failures = 1; failures <= 3; ++failures) {
     std::vector<rapidjson::Document> active;
-    REQUIRE(Eventually([&] {
+    bool one_active = Eventually([&] {
       active = f.ActivePodsOf("flaky");
       return active.size() == 1;
-    }));
+    });
+    INFO(f.Describe("flaky"));
+    REQUIRE(one_active);
     REQUIRE(Finish(f.pods, active[0], 1).ok());
     if (failures < 3) {
-      CHECK(Eventually([&] { return StatusInt(f.Job("flaky"), "failed") == failures; }));
+      bool counted = Eventually([&] { return StatusInt(f.Job("flaky"), "failed") == failures; });
+      INFO(f.Describe("flaky"));
+      CHECK(counted);
     }
   }
   REQUIRE(Eventually([&] { return Condition(f.Job("flaky"), "Failed") != nullptr; }));
@@ -219,8 +235,12 @@ TEST_CASE("ttlSecondsAfterFinished deletes a finished Job with its pods") {
     return active.size() == 1;
   }));
   REQUIRE(Finish(f.pods, active[0], 0).ok());
-  REQUIRE(Eventually([&] { return Condition(f.Job("short"), "Complete") != nullptr; }));
-  CHECK(f.jobs.Get("default", "short").ok());
+  // Complete, then gone: on a loaded machine the second may pass before a poll sees the first.
+  REQUIRE(Eventually([&] {
+    auto job = f.jobs.Get("default", "short");
+    if (!job.ok()) return job.status().code() == StatusCode::kNotFound;
+    return Condition(*job, "Complete") != nullptr;
+  }));
   CHECK(Eventually([&] { return f.jobs.Get("default", "short").status().code() == StatusCode::kNotFound; }));
   CHECK(Eventually([&] { return f.PodsOf("short").empty(); }));
 }

@@ -47,6 +47,21 @@ TEST_CASE("rate-limited keys back off exponentially until forgotten") {
   CHECK(q.Retries("a") == 0);
 }
 
+TEST_CASE("a cap bounds the back-off however many failures came before") {
+  WorkQueue q(WorkQueue::BackOff{std::chrono::milliseconds(20), std::chrono::seconds(300)});
+  for (int i = 0; i < 12; ++i) {
+    q.AddRateLimited("a", std::chrono::milliseconds(1));
+    REQUIRE(*q.Get() == "a");
+    q.Done("a");
+  }
+  // Uncapped, the 13th would wait 20 ms * 2^12 (82 s); capped it comes within moments.
+  auto start = std::chrono::steady_clock::now();
+  q.AddRateLimited("a", std::chrono::milliseconds(30));
+  REQUIRE(*q.Get() == "a");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(q.Retries("a") == 13);
+}
+
 TEST_CASE("AddAfter orders by due time and shutdown wakes waiting workers") {
   WorkQueue q;
   q.AddAfter("late", std::chrono::milliseconds(80));
