@@ -1,7 +1,8 @@
 # The two commands a fresh Debian machine needs:
 #   make run   install what is missing, build, start `kite server` (embedded SQLite)
 #   make test  install what is missing, build (normal and ASan+UBSan), run every test
-# Variables: BUILD_DIR, JOBS, and ARGS (extra flags for `kite server` in `make run`).
+# Variables: BUILD_DIR, JOBS, ARGS (extra flags for `kite server` in `make run`) and
+# SCHED_BENCH_ARGS (flags for sched_bench in `make bench`, e.g. --nodes 1000 --pods 2000).
 
 BUILD_DIR ?= build
 SAN_BUILD_DIR ?= build-asan
@@ -33,6 +34,8 @@ bench: build
 	$(BUILD_DIR)/bench/store_bench
 	$(BUILD_DIR)/bench/api_bench
 	bench/idle_rss.sh $(BUILD_DIR)/kite
+	$(BUILD_DIR)/bench/podstart_bench
+	$(BUILD_DIR)/bench/sched_bench $(SCHED_BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)

@@ -1,5 +1,6 @@
 #include "src/agent/agent_runner.h"
 
+#include <cctype>
 #include <iostream>
 
 #include "src/server/client/well_known_resources.h"
@@ -42,6 +43,7 @@ AgentRunner::AgentRunner(client::ApiTransport* transport, std::vector<std::uniqu
   handlers.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr& pod) { Enqueue(pod); };
   handlers.on_delete = [this](const client::ObjectPtr& pod) { Enqueue(pod); };
   pods_->AddHandlers(std::move(handlers));
+  if (options_.record_events) events_ = std::make_unique<client::EventBroadcaster>(transport);
 }
 
 AgentRunner::~AgentRunner() { Stop(); }
@@ -67,6 +69,10 @@ void AgentRunner::Enqueue(const client::ObjectPtr& pod) {
 void AgentRunner::Start() {
   if (started_) return;
   started_ = true;
+  if (events_) {
+    events_->Start();
+    for (const auto& [name, node] : nodes_) node->SetEventRecorder(events_->NewRecorder({"kubelet", name}));
+  }
   if (options_.run_probes) {
     prober::ProbeManagerOptions probe_options;
     probe_options.clock = clock_;
@@ -74,6 +80,7 @@ void AgentRunner::Start() {
     probe_options.on_change = [this](const prober::ProbeEvent& e) {
       if (nodes_.count(e.node)) queue_.Add(e.node + kSeparator + e.pod_key);
     };
+    if (events_) probe_options.on_failure = [this](const prober::ProbeAttemptFailure& f) { RecordUnhealthy(f); };
     probes_ = std::make_unique<prober::ProbeManager>(std::move(probe_options));
     for (const auto& [name, node] : nodes_) node->SetProbeManager(probes_.get());
   }
@@ -96,7 +103,18 @@ void AgentRunner::Stop() {
   for (std::thread& t : workers_) t.join();
   workers_.clear();
   if (probes_) probes_->Stop();
+  if (events_) events_->Stop();  // nothing records any more
   pods_->Stop();
+}
+
+void AgentRunner::RecordUnhealthy(const prober::ProbeAttemptFailure& f) const {
+  NodeAgent* agent = Find(f.pod.node);
+  client::ObjectPtr pod = agent ? pods_->Get(f.pod.pod_key) : nullptr;
+  if (!pod || !agent->events().enabled()) return;
+  std::string kind = prober::KindName(f.kind);
+  if (!kind.empty()) kind[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(kind[0])));
+  agent->events().Event(client::ContainerReferenceTo(*pod, f.container), client::EventType::kWarning, "Unhealthy",
+                        kind + " probe failed: " + f.output);
 }
 
 void AgentRunner::NoteHeartbeat(const std::string& node, const Status& s) {

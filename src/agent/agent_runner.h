@@ -36,6 +36,7 @@
 #include "src/agent/node_agent.h"
 #include "src/agent/prober/prober_manager.h"
 #include "src/base/mutex.h"
+#include "src/server/client/event_broadcaster.h"
 #include "src/server/client/informer.h"
 #include "src/server/controllers/work_queue.h"
 
@@ -52,6 +53,11 @@ struct AgentRunnerOptions {
   // Run liveness, readiness and startup probes (threads for them start with Start).
   bool run_probes = true;
   int probe_threads = 4;
+  // Write the kubelet's Events (source kubelet, host = the node; pod_runner.h and
+  // image_puller.h list them, plus Unhealthy "Liveness probe failed: ..." for every failed
+  // probe) through the transport, from one EventBroadcaster thread. Off by default:
+  // simulated nodes make none, as KWOK's do not.
+  bool record_events = false;
 };
 
 class AgentRunner {
@@ -76,12 +82,15 @@ class AgentRunner {
   void Enqueue(const client::ObjectPtr& pod);
   void Log(const std::string& line) const;
   void NoteHeartbeat(const std::string& node, const Status& s);
+  // The kubelet's Unhealthy Event for a failed probe.
+  void RecordUnhealthy(const prober::ProbeAttemptFailure& f) const;
 
   AgentRunnerOptions options_;
   const Clock* clock_;
   std::map<std::string, std::unique_ptr<NodeAgent>, std::less<>> nodes_;
   std::unique_ptr<client::Informer> pods_;
   std::unique_ptr<prober::ProbeManager> probes_;
+  std::unique_ptr<client::EventBroadcaster> events_;  // with record_events
   controllers::WorkQueue queue_;
   std::vector<std::thread> workers_;
   std::thread ticker_;

@@ -3,6 +3,8 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 #include "src/agent/volumes/object_data.h"
 #include "src/server/json/json_util.h"
@@ -120,13 +122,14 @@ bool IsDefaultRegistry(std::string_view image) {
 }
 
 // The credentials of one docker config entry; the username and password come from "auth"
-// (base64 "user:password") when not given apart.
-runtime::PullAuth Credentials(const std::string& key, const Value& entry) {
+// (base64 "user:password") when not given apart. No server address, as the kubelet sends
+// none: the keyring already matched the registry, and containerd 1.6 would parse a
+// schemeless "host:port" as a URL, fail, and refuse the pull.
+runtime::PullAuth Credentials(const Value& entry) {
   runtime::PullAuth auth;
   auth.username = json::StringMember(entry, "username");
   auth.password = json::StringMember(entry, "password");
   auth.auth = json::StringMember(entry, "auth");
-  auth.server_address = key;
   if (auth.username.empty() && !auth.auth.empty()) {
     if (std::optional<std::string> decoded = volumes::DecodeBase64(auth.auth)) {
       size_t colon = decoded->find(':');
@@ -168,7 +171,7 @@ std::vector<runtime::PullAuth> PullCredentials(const std::string& image,
     for (const auto& m : entries->GetObject()) {
       if (!m.value.IsObject()) continue;
       std::string key = KeyringKey(std::string_view(m.name.GetString(), m.name.GetStringLength()));
-      keyring.emplace_back(key, Credentials(key, m.value));
+      keyring.emplace_back(key, Credentials(m.value));
     }
   }
   std::string repository = ParseImage(image).repository;
@@ -188,6 +191,11 @@ ImagePullOutcome ImagePuller::Ensure(const Value& pod, const Value& container, r
                                      PodObjects* objects, int64_t now) {
   ImagePullOutcome out;
   std::string image(json::StringMember(container, "image"));
+  auto event = [&](client::EventType type, std::string_view reason, const std::string& message) {
+    if (recorder_.enabled()) {
+      recorder_.Event(client::ContainerReferenceTo(pod, json::StringMember(container, "name")), type, reason, message);
+    }
+  };
   if (image.empty()) {
     // API validation refuses such pods; should one get here, the runtime's refusal to create
     // the container says what is wrong.
@@ -200,16 +208,19 @@ ImagePullOutcome ImagePuller::Ensure(const Value& pod, const Value& container, r
     if (!present.ok()) {
       out.reason = "ImageInspectError";
       out.message = "Failed to inspect image \"" + image + "\": " + present.status().message();
+      event(client::EventType::kWarning, "InspectFailed", out.message);
       return out;
     }
     if (*present) {
       out.ok = true;
       out.image_ref = **present;
+      event(client::EventType::kNormal, "Pulled", "Container image \"" + image + "\" already present on machine");
       return out;
     }
     if (policy == "Never") {
       out.reason = "ErrImageNeverPull";
       out.message = "Container image \"" + image + "\" is not present with pull policy of Never";
+      event(client::EventType::kWarning, "ErrImageNeverPull", out.message);
       return out;
     }
   }
@@ -217,8 +228,11 @@ ImagePullOutcome ImagePuller::Ensure(const Value& pod, const Value& container, r
   Backoff& b = backoff_[image];
   if (b.wait > 0 && now - b.last_update < b.wait) {
     out.reason = "ImagePullBackOff";
+    // As the kubelet (1.32) writes it: the last pull's error follows, so the status says why.
     out.message = "Back-off pulling image \"" + image + "\"";
+    if (!b.last_error.empty()) out.message += ": ErrImagePull: " + b.last_error;
     out.retry_at = b.last_update + b.wait;
+    event(client::EventType::kNormal, "BackOff", "Back-off pulling image \"" + image + "\"");
     return out;
   }
 
@@ -237,6 +251,8 @@ ImagePullOutcome ImagePuller::Ensure(const Value& pod, const Value& container, r
     }
   }
   std::vector<runtime::PullAuth> credentials = PullCredentials(image, secrets);
+  event(client::EventType::kNormal, "Pulling", "Pulling image \"" + image + "\"");
+  auto pull_started = std::chrono::steady_clock::now();
   Result<std::string> pulled = InternalError("no pull attempted");
   std::vector<std::string> errors;
   if (credentials.empty()) {
@@ -252,6 +268,19 @@ ImagePullOutcome ImagePuller::Ensure(const Value& pod, const Value& container, r
   if (pulled.ok()) {
     out.ok = true;
     out.image_ref = *pulled;
+    b.last_error.clear();
+    if (recorder_.enabled()) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - pull_started)
+                    .count();
+      char took[32];
+      if (ms < 1000) {
+        std::snprintf(took, sizeof(took), "%lldms", static_cast<long long>(ms));
+      } else {
+        std::snprintf(took, sizeof(took), "%.3fs", static_cast<double>(ms) / 1000);
+      }
+      event(client::EventType::kNormal, "Pulled",
+            "Successfully pulled image \"" + image + "\" in " + took + " (" + took + " including waiting)");
+    }
     return out;
   }
   // flowcontrol.Backoff.Next: start at 10 s, or double; an entry idle for twice the maximum
@@ -270,6 +299,8 @@ ImagePullOutcome ImagePuller::Ensure(const Value& pod, const Value& container, r
     for (size_t i = 0; i < errors.size(); ++i) out.message += (i ? ", " : "") + errors[i];
     out.message += "]";
   }
+  b.last_error = out.message;
+  event(client::EventType::kWarning, "Failed", "Failed to pull image \"" + image + "\": " + out.message);
   // ErrImagePull shows until the next look, which then finds the back-off.
   out.retry_at = now + 1000;
   return out;

@@ -136,6 +136,11 @@ Status NodeAgent::Register(int64_t now) {
     Document object = NodeObject(node);
     Value metadata = jb::Object();
     jb::Put(metadata, "labels", Value(*json::Member(*json::Member(object, "metadata"), "labels"), a), a);
+    if (!node.local_path_root.empty()) {
+      Value annotations = jb::Object();
+      jb::PutStr(annotations, kLocalPathRootAnnotation, node.local_path_root, a);
+      jb::Put(metadata, "annotations", std::move(annotations), a);
+    }
     jb::Put(patch, "metadata", std::move(metadata), a);
     const Value* spec = json::Member(*existing, "spec");
     if (!node.pod_cidr.empty() && (!spec || json::StringMember(*spec, "podCIDR").empty())) {
@@ -277,6 +282,7 @@ Result<NodeAgent::SyncResult> NodeAgent::SyncPod(const std::string& key, const c
     entry = std::make_shared<PodEntry>();
     entry->runner = std::make_unique<PodRunner>(uid, probes_);
     entry->runner->SetSetup(&setup_);
+    entry->runner->SetRecorder(recorder_);
     MutexLock lock(mu_);
     pods_running_[key] = entry;
   }

@@ -38,6 +38,7 @@
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
 #include "src/runtime/runtime.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/client/informer.h"
 #include "src/server/client/resource_client.h"
 
@@ -75,6 +76,10 @@ class NodeAgent {
   // Probes for the pods synced from now on (null = none: readiness stand-in, see
   // pod_runner.h). Set before the first SyncPod; `probes` must outlive the agent's syncs.
   void SetProbeManager(prober::ProbeManager* probes) { probes_ = probes; }
+  // Where the kubelet's Events about this node's pods go (pod_runner.h lists them); default:
+  // nowhere. Set before the first SyncPod.
+  void SetEventRecorder(client::EventRecorder recorder) { recorder_ = std::move(recorder); }
+  const client::EventRecorder& events() const { return recorder_; }
 
   Status Heartbeat() EXCLUDES(heartbeat_mu_, mu_);
   // The clock time (ms) at which Heartbeat next has something to do.
@@ -110,6 +115,7 @@ class NodeAgent {
   const NodeAgentOptions options_;
   runtime::Runtime* runtime_;
   prober::ProbeManager* probes_ = nullptr;
+  client::EventRecorder recorder_;
   const Clock* clock_;
   const client::ResourceClient nodes_;
   const client::ResourceClient leases_;

@@ -84,6 +84,7 @@ rapidjson::Document NodeObject(const NodeDescription& node) {
   Put(metadata, "labels", std::move(labels), a);
   Value annotations = Object();
   PutStr(annotations, "volumes.kubernetes.io/controller-managed-attach-detach", "true", a);
+  if (!node.local_path_root.empty()) PutStr(annotations, kLocalPathRootAnnotation, node.local_path_root, a);
   Put(metadata, "annotations", std::move(annotations), a);
   Put(d, "metadata", std::move(metadata), a);
   Value spec = Object();

@@ -19,6 +19,9 @@ namespace kite::agent {
 
 inline constexpr char kKubeletVersion[] = "v1.32.0+kite";
 inline constexpr char kNodeLeaseNamespace[] = "kube-node-lease";
+// The Node annotation naming the node's local-path root (the same name as in
+// src/server/controllers/persistent_volume_util.h).
+inline constexpr char kLocalPathRootAnnotation[] = "kite.dev/local-path-root";
 
 // Quantities as Kubernetes prints them ("4", "8Gi"); allocatable equals capacity.
 struct NodeResources {
@@ -43,10 +46,14 @@ struct NodeDescription {
   std::string boot_id;      // UUID text
   int kubelet_port = 10250;
   std::map<std::string, std::string> extra_labels;
+  // Where this node keeps local-path volumes (<data-dir>/storage), published as the Node
+  // annotation kite.dev/local-path-root; "" (simulated nodes) = none.
+  std::string local_path_root;
 };
 
 // The Node to create: metadata (name, the well-known labels kubernetes.io/hostname, os,
-// arch and their beta.kubernetes.io forms, extra labels, the attach-detach annotation) and
+// arch and their beta.kubernetes.io forms, extra labels, the attach-detach annotation and
+// kite.dev/local-path-root when the node has a local-path root) and
 // spec.podCIDR(s) when the description has one. No status.
 rapidjson::Document NodeObject(const NodeDescription& node);
 

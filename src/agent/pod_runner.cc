@@ -122,6 +122,11 @@ int64_t RestartBackoff::Current(const std::string& key) const {
   return it == entries_.end() ? 0 : it->second.backoff;
 }
 
+void PodRunner::ContainerEvent(const rapidjson::Value& pod, std::string_view name, client::EventType type,
+                               std::string_view reason, const std::string& message) const {
+  if (recorder_.enabled()) recorder_.Event(client::ContainerReferenceTo(pod, name), type, reason, message);
+}
+
 Result<std::string> PodRunner::EnsureSandbox(const rapidjson::Value& pod, runtime::Runtime& rt,
                                              bool create) {
   if (!sandbox_id_.empty()) {
@@ -142,7 +147,11 @@ Result<std::string> PodRunner::EnsureSandbox(const rapidjson::Value& pod, runtim
   }
   if (!create) return std::string();
   Result<std::string> id = rt.RunPodSandbox(SandboxConfig(pod));
-  if (!id.ok()) return id.status();
+  if (!id.ok()) {
+    recorder_.Event(pod, client::EventType::kWarning, "FailedCreatePodSandBox",
+                    "Failed to create pod sandbox: " + id.status().message());
+    return id.status();
+  }
   sandbox_id_ = *id;
   return sandbox_id_;
 }
@@ -162,6 +171,7 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
       volumes_ = std::move(mounted).value();
     } else {
       volume_error_ = mounted.status().message();
+      recorder_.Event(pod, client::EventType::kWarning, "FailedMount", volume_error_);
       Result<std::string> existing = EnsureSandbox(pod, rt, false);
       if (!existing.ok()) return existing.status();
       Outcome waiting;
@@ -194,19 +204,33 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
     Result<std::optional<runtime::ContainerConfig>> made =
         ContainerConfigFor(pod, spec, attempt, *sandbox_status, host_ip, rt, now, wake_at);
     if (!made.ok()) return made.status();
-    if (!*made) return Status();  // waiting: the reason is in create_errors_
+    if (!*made) {  // waiting: the reason is in create_errors_
+      if (auto error = create_errors_.find(name); error != create_errors_.end()) {
+        // The kubelet's "Error: ErrImagePull", "Error: ImagePullBackOff", "Error: <config error>".
+        bool image = error->second.first != "CreateContainerConfigError";
+        ContainerEvent(pod, name, client::EventType::kWarning, "Failed",
+                       "Error: " + (image ? error->second.first : error->second.second));
+      }
+      return Status();
+    }
     runtime::ContainerConfig config = std::move(**made);
     if (init) config.labels[runtime::kInitContainerLabel] = "true";
     runtime::PodSandboxConfig sandbox_config = SandboxConfig(pod);
     sandbox_config.metadata = sandbox_status->metadata;
     Result<std::string> id = rt.CreateContainer(*sandbox, config, sandbox_config);
     if (!id.ok()) {
+      ContainerEvent(pod, name, client::EventType::kWarning, "Failed", "Error: " + id.status().message());
       if (id.status().code() != StatusCode::kInvalidArgument) return id.status();
       create_errors_[name] = {"CreateContainerError", id.status().message()};
       return Status();
     }
     create_errors_.erase(name);
-    KITE_RETURN_IF_ERROR(rt.StartContainer(*id));
+    ContainerEvent(pod, name, client::EventType::kNormal, "Created", "Created container " + name);
+    if (Status started = rt.StartContainer(*id); !started.ok()) {
+      ContainerEvent(pod, name, client::EventType::kWarning, "Failed", "Error: " + started.message());
+      return started;
+    }
+    ContainerEvent(pod, name, client::EventType::kNormal, "Started", "Started container " + name);
     return init ? Status() : PostStart(pod, spec, *id, sandbox_status->ip, rt);
   };
   // An exited instance that should run again: restarts it or, in back-off, reports so.
@@ -216,6 +240,8 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
       int64_t wait = backoff_.Current(name);
       crash_loop_[name] = "back-off " + GoDuration(wait) + " restarting failed container=" + name +
                           " pod=" + pod_label;
+      ContainerEvent(pod, name, client::EventType::kWarning, "BackOff",
+                     "Back-off restarting failed container " + name + " in pod " + pod_label);
       wake(latest.finished_at + wait);
       return Status();
     }
@@ -263,6 +289,7 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
         if (std::optional<prober::ProbeFailure> failed = probes_->FailedProbe(uid_, name, latest.id)) {
           bool again = policy != "Never";
           kill_notes_[latest.id] = {"", failed->message + (again ? ", will be restarted" : "")};
+          ContainerEvent(pod, name, client::EventType::kNormal, "Killing", kill_notes_[latest.id].message);
           std::optional<prober::ProbeSpec> probe = prober::ContainerProbe(*spec, failed->kind);
           int64_t grace = probe && probe->termination_grace_period_seconds ? *probe->termination_grace_period_seconds
                                                                             : prober::PodGracePeriodSeconds(pod);
@@ -412,7 +439,9 @@ Result<PodRunner::Outcome> PodRunner::Kill(const rapidjson::Value& pod, runtime:
     if (Result<runtime::PodSandbox> status = rt.PodSandboxStatus(*sandbox); status.ok()) pod_ip = status->ip;
     std::vector<const Container*> running;
     for (const Container& c : *listed) {
-      if (c.state == ContainerState::kRunning) running.push_back(&c);
+      if (c.state != ContainerState::kRunning) continue;
+      running.push_back(&c);
+      ContainerEvent(pod, c.metadata.name, client::EventType::kNormal, "Killing", "Stopping container " + c.metadata.name);
     }
     std::vector<Status> stopped(running.size());
     auto stop = [&](size_t i) {
@@ -525,6 +554,8 @@ Status PodRunner::PostStart(const rapidjson::Value& pod, const rapidjson::Value&
   // Kubernetes kills the container (event FailedPostStartHook); the restart policy and
   // back-off then decide what comes next.
   kill_notes_[container_id] = {"FailedPostStartHook", hook.message()};
+  ContainerEvent(pod, json::StringMember(spec, "name"), client::EventType::kWarning, "FailedPostStartHook",
+                 hook.message());
   return prober::StopContainer(target, prober::PodGracePeriodSeconds(pod));
 }
 

@@ -29,6 +29,14 @@
 // FailedPostStartHook with the hook's message. preStop runs before every stop, its time
 // taken from the grace period. On the fake runtime only exec hooks run.
 //
+// Events (with a recorder; on the container, fieldPath spec.containers{name}, unless said):
+// the image's (image_puller.h); Created "Created container x", Started "Started container
+// x", Failed "Error: ..." (a container that cannot be configured, created or started, or
+// whose image cannot be had: "Error: ErrImagePull"), BackOff "Back-off restarting failed
+// container x in pod p_ns(uid)", Killing ("Stopping container x", or "Container x failed
+// liveness probe, will be restarted"), FailedPostStartHook; on the pod: FailedMount (volumes
+// not ready) and FailedCreatePodSandBox.
+//
 // Thread-safety: none; the node agent runs one sync of a pod at a time.
 #pragma once
 
@@ -86,6 +94,11 @@ class PodRunner {
   // a bare sandbox config, as for simulated nodes. Set before the first Sync; `setup` must
   // outlive the runner.
   void SetSetup(const PodSetup* setup) { setup_ = setup; }
+  // Where the Events go (default: nowhere). Set before the first Sync.
+  void SetRecorder(client::EventRecorder recorder) {
+    images_.SetRecorder(recorder);
+    recorder_ = std::move(recorder);
+  }
 
   struct Outcome {
     PodReport report;
@@ -132,6 +145,10 @@ class PodRunner {
   // Container creation (see SetSetup).
   const PodSetup* setup_ = nullptr;
   ImagePuller images_;
+  client::EventRecorder recorder_;
+  // An Event about container `name` of `pod`.
+  void ContainerEvent(const rapidjson::Value& pod, std::string_view name, client::EventType type,
+                      std::string_view reason, const std::string& message) const;
   std::optional<volumes::VolumeMap> volumes_;  // as the last sync prepared them
   std::string volume_error_;                  // why they could not be, "" when they were
 

@@ -10,6 +10,8 @@
 #include "src/agent/host/containerd_node.h"
 #include "src/agent/local_node.h"
 #include "src/agent/node_agent.h"
+#include "src/agent/server/agent_server.h"
+#include "src/agent/server/pod_lookup.h"
 #include "src/agent/sim_cluster.h"
 #include "src/cli/agent_config.h"
 #include "src/cli/exit_code.h"
@@ -77,6 +79,7 @@ int RunContainerdNode(const AgentConfig& config, client::ApiTransport* transport
   options.data_dir = config.data_dir;
   options.node_name = config.node_name;
   options.pod_cidr = config.node_pod_cidr;
+  options.node_ip = config.node_ip;
   options.kubelet_port = config.kubelet_port;
   options.cluster_ca_pem = **ca;
   options.transport = transport;
@@ -124,23 +127,49 @@ int RunAgent(const std::vector<std::string>& args) {
   runtime::FakeRuntimeOptions runtime_options;
   agent::NodeAgentOptions node;
   node.node = agent::LocalNodeDescription(config->node_name, "fake://1.0");
+  if (!config->node_ip.empty()) node.node.internal_ip = config->node_ip;
   runtime_options.pod_cidr = node.node.pod_cidr;
   Result<std::unique_ptr<runtime::FakeRuntime>> rt = runtime::FakeRuntime::Create(runtime_options);
   if (!rt.ok()) {
     std::cerr << "kite agent: " << rt.status().message() << "\n";
     return ExitCode::kFailure;
   }
+  // The agent endpoint, as on a real node, so the API server can scrape /metrics/resource
+  // (the pods' simulated usage: fake_runtime.h's sim.kite.dev/cpu-millicores and
+  // memory-bytes). When --kubelet-port is taken (several fake agents on one machine), any
+  // free port: the node advertises the port it got.
+  Result<std::optional<std::string>> ca = ReadFileIfExists(config->server_ca);
+  agent::server::RuntimePodLookup lookup(rt->get());
+  agent::server::AgentServerOptions server_options;
+  server_options.port = config->kubelet_port;
+  server_options.data_dir = config->data_dir;
+  server_options.node_name = config->node_name;
+  server_options.node_addresses = {node.node.internal_ip, "127.0.0.1"};
+  server_options.client_ca_pem = ca.ok() && ca->has_value() ? **ca : std::string();
+  server_options.handler.log = [](const std::string& line) { std::cerr << "kite agent: " << line << "\n"; };
+  Result<std::unique_ptr<agent::server::AgentServer>> endpoint =
+      agent::server::AgentServer::Start(server_options, rt->get(), &lookup);
+  if (!endpoint.ok() && endpoint.status().code() == StatusCode::kUnavailable) {
+    server_options.port = 0;
+    endpoint = agent::server::AgentServer::Start(server_options, rt->get(), &lookup);
+  }
+  if (!endpoint.ok()) {
+    std::cerr << "kite agent: agent endpoint: " << endpoint.status().message() << "\n";
+    return ExitCode::kFailure;
+  }
+  node.node.kubelet_port = (*endpoint)->port();
   std::vector<std::unique_ptr<agent::NodeAgent>> nodes;
   nodes.push_back(std::make_unique<agent::NodeAgent>(std::move(node), transport->get(), rt->get()));
   {
     agent::AgentRunner runner(transport->get(), std::move(nodes));
     runner.Start();
     std::cerr << "kite agent: node " << config->node_name << " joining " << config->server_url
-              << " (runtime fake)\n";
+              << " (runtime fake), agent endpoint on port " << (*endpoint)->port() << "\n";
     const char* why = WaitForShutdown(signals);
     std::cerr << "kite agent: received " << why << ", stopping\n";
     runner.Stop();
   }
+  (*endpoint)->Stop();
   std::cerr << "kite agent: stopped\n";
   return ExitCode::kOk;
 }

@@ -30,6 +30,11 @@ CommandSpec AgentCommandSpec(const HostFacts& facts) {
       NodeNameFlag(facts),
       KubeletPortFlag(),
       NodePodCidrFlag(),
+      {.name = "node-ip",
+       .kind = FlagKind::kIpAddress,
+       .value_name = "ADDR",
+       .help = "the node's InternalIP, where the API server reaches its agent endpoint",
+       .default_help = "the first non-loopback IPv4 address"},
       {.name = "runtime",
        .kind = FlagKind::kChoice,
        .value_name = "RUNTIME",
@@ -61,6 +66,7 @@ Result<AgentConfig> ParseAgentConfig(const std::vector<std::string>& args,
   agent.node_name = values->String("node-name");
   agent.kubelet_port = values->Port("kubelet-port");
   if (values->Has("node-pod-cidr")) agent.node_pod_cidr = values->String("node-pod-cidr");
+  if (values->Has("node-ip")) agent.node_ip = values->String("node-ip");
   agent.runtime =
       values->String("runtime") == "fake" ? RuntimeKind::kFake : RuntimeKind::kContainerd;
   return agent;

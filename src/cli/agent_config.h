@@ -26,6 +26,7 @@ struct AgentConfig {
   RuntimeKind runtime = RuntimeKind::kContainerd;
   int kubelet_port = 10250;
   std::string node_pod_cidr;  // "" = chosen from the node name
+  std::string node_ip;        // --node-ip; "" = the first non-loopback IPv4 address
 };
 
 CommandSpec AgentCommandSpec(const HostFacts& facts);

@@ -18,9 +18,15 @@
 #include "src/cli/server_config.h"
 #include "src/cli/token_file.h"
 #include "src/server/apiserver/api_server.h"
+#include "src/server/client/event_broadcaster.h"
 #include "src/server/client/in_process_transport.h"
 #include "src/server/controllers/controller_manager.h"
 #include "src/server/controllers/default_controllers.h"
+#include "src/server/apiserver/kubelet_client.h"
+#include "src/server/client/well_known_resources.h"
+#include "src/server/metrics/metrics_api.h"
+#include "src/server/metrics/metrics_store.h"
+#include "src/server/metrics/scraper.h"
 #include "src/server/pki/cluster_pki.h"
 #include "src/server/scheduler/scheduler.h"
 #include "src/store/open_store.h"
@@ -108,6 +114,10 @@ int RunServer(const std::vector<std::string>& args) {
   api_options.service_cidr = config->service_cidr;
   api_options.kubeconfig_path = config->write_kubeconfig;
   api_options.kubeconfig_mode = config->write_kubeconfig_mode;
+  // metrics.k8s.io (kubectl top, the HPA): served from the store the scraper below fills.
+  metrics::MetricsStore metrics_store;
+  metrics::MetricsApi metrics_api(&metrics_store);
+  api_options.computed_api = &metrics_api;
   Result<std::unique_ptr<apiserver::ApiServer>> api = apiserver::ApiServer::Start(api_options, kv.get());
   if (!api.ok()) {
     std::cerr << "kite: cannot start the API server: " << api.status().message() << "\n";
@@ -120,19 +130,39 @@ int RunServer(const std::vector<std::string>& args) {
   // passes authorization, admission and the store as an HTTPS request would.
   client::InProcessTransport controller_transport((*api)->handler(), "system:kube-controller-manager",
                                                   {"system:masters"});
+  // Their Events (and the scheduler's) go through one background writer; it outlives them.
+  client::EventBroadcaster events(&controller_transport);
+  events.Start();
   controllers::ControllerManager controllers(&controller_transport);
   controllers::DefaultControllersOptions controller_options;
+  controller_options.events = &events;
   // The cluster CA, published to every namespace as the kube-root-ca.crt ConfigMap.
   if (std::ifstream ca(api_options.server_dir + "/tls/" + pki::kCaCertFile); ca) {
     controller_options.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());
   }
   for (auto& controller : controllers::DefaultControllers(controller_options)) controllers.Add(std::move(controller));
-  controllers.Add(std::make_unique<scheduler::Scheduler>(scheduler::Scheduler::Options{}));
+  scheduler::Scheduler::Options scheduler_options;
+  scheduler_options.recorder = events.NewRecorder({"default-scheduler", ""});
+  controllers.Add(std::make_unique<scheduler::Scheduler>(std::move(scheduler_options)));
   if (Status s = controllers.Start(); !s.ok()) {
     std::cerr << "kite: cannot start the controllers: " << s.message() << "\n";
     return ExitCode::kFailure;
   }
   std::cerr << "kite: controllers running\n";
+
+  // The metrics scraper: every --metric-resolution seconds, each Ready node's agent
+  // /metrics/resource through the API server's kubelet client, over the controllers' node
+  // and pod informers.
+  std::unique_ptr<metrics::Scraper> scraper;
+  if (apiserver::KubeletClient* kubelet = (*api)->kubelet()) {
+    metrics::ScraperOptions scraper_options;
+    scraper_options.resolution = std::chrono::seconds(config->metric_resolution_seconds);
+    scraper_options.log = [](const std::string& line) { std::cerr << "kite: " << line << "\n"; };
+    scraper = std::make_unique<metrics::Scraper>(
+        scraper_options, metrics::KubeletFetcher(kubelet, scraper_options.resolution),
+        &controllers.informers().For(client::kNodes), &controllers.informers().For(client::kPods), &metrics_store);
+    scraper->Start();
+  }
 
   // The embedded node agent: this machine as a node, with its own containerd. It calls the
   // API in process, as the node's identity (RBAC's system:nodes rules apply).
@@ -154,7 +184,9 @@ int RunServer(const std::vector<std::string>& args) {
     if (!started.ok()) {
       std::cerr << "kite: cannot start the node agent: " << started.status().message()
                 << "\nkite: (--disable-agent runs the control plane alone)\n";
+      if (scraper) scraper->Stop();
       controllers.Stop();
+      events.Stop();
       (*api)->Stop();
       return ExitCode::kFailure;
     }
@@ -169,11 +201,13 @@ int RunServer(const std::vector<std::string>& args) {
     return ExitCode::kFailure;
   }
   std::cerr << "kite: received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down\n";
+  if (scraper) scraper->Stop();  // before the node it scrapes and the informers it reads
   if (node) {
     node->Stop();  // containers keep running; the next start re-adopts them
     std::cerr << "kite: node agent stopped\n";
   }
   controllers.Stop();  // no controller writes after this
+  events.Stop();       // nor their Events
   std::cerr << "kite: controllers stopped\n";
   (*api)->Stop();  // no request touches the store after this
   std::cerr << "kite: API server stopped\n";

@@ -79,6 +79,13 @@ CommandSpec ServerCommandSpec(const HostFacts& facts) {
        .value_name = "CIDR",
        .help = "IP range that service cluster IPs come from",
        .default_value = kDefaultServiceCidr},
+      {.name = "metric-resolution",
+       .kind = FlagKind::kInt,
+       .value_name = "SECONDS",
+       .help = "how often node agents are scraped for metrics.k8s.io (kubectl top)",
+       .default_value = "15",
+       .min_value = 1,
+       .max_value = 3600},
       {.name = "config",
        .value_name = "FILE",
        .help = "YAML file with flag values (read only if it exists, unless named here)",
@@ -140,6 +147,7 @@ Result<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
   server.datastore_history_revisions = values->Int("datastore-history-revisions");
   server.cluster_cidr = values->String("cluster-cidr");
   server.service_cidr = values->String("service-cidr");
+  server.metric_resolution_seconds = static_cast<int>(values->Int("metric-resolution"));
   if (config) server.config_file = config_path;
   return server;
 }

@@ -39,6 +39,7 @@ struct ServerConfig {
   int64_t datastore_history_revisions = kDefaultDatastoreHistoryRevisions;
   std::string cluster_cidr;
   std::string service_cidr;
+  int metric_resolution_seconds = 15;  // --metric-resolution: the metrics scraper's period
   // The config file that was read; empty if none was.
   std::string config_file;
 

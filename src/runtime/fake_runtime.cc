@@ -1,10 +1,14 @@
 #include "src/runtime/fake_runtime.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
 #include <cstdio>
 #include <random>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace kite::runtime {
 namespace {
@@ -85,6 +89,28 @@ int64_t RunMillisHook(const Labels& annotations) {
     return -1;
   }
   return static_cast<int64_t>(std::llround(seconds * 1000));
+}
+
+// A usage hook: a non-negative integer with an optional suffix from `suffixes` (name →
+// multiplier); 0 when absent or malformed.
+int64_t UsageHook(const Labels& annotations, const char* key,
+                  const std::vector<std::pair<std::string_view, int64_t>>& suffixes) {
+  const std::string* v = Find(annotations, key);
+  if (!v || v->empty()) return 0;
+  std::string_view text = *v;
+  int64_t multiplier = 1;
+  for (const auto& [suffix, factor] : suffixes) {
+    if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
+      text.remove_suffix(suffix.size());
+      multiplier = factor;
+      break;
+    }
+  }
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 0) return 0;
+  if (n > INT64_MAX / multiplier) return 0;
+  return n * multiplier;
 }
 
 }  // namespace
@@ -214,7 +240,16 @@ Result<std::string> FakeRuntime::CreateContainer(const std::string& sandbox_id,
   bool is_init = init && *init == "true";
   entry.exit_code_hook = ExitCodeHook(sandbox_config.annotations);
   if (entry.exit_code_hook < 0 && is_init) entry.exit_code_hook = 0;
-  if (!is_init) entry.run_millis = RunMillisHook(sandbox_config.annotations);
+  if (!is_init) {
+    entry.run_millis = RunMillisHook(sandbox_config.annotations);
+    // Capped at 1000 cores so the cumulative counter cannot overflow in any realistic run.
+    entry.cpu_millicores = std::min<int64_t>(UsageHook(sandbox_config.annotations, kCpuMillicoresAnnotation, {}),
+                                             1'000'000);
+    entry.memory_bytes = UsageHook(sandbox_config.annotations, kMemoryBytesAnnotation,
+                                   {{"Ki", int64_t{1} << 10}, {"Mi", int64_t{1} << 20}, {"Gi", int64_t{1} << 30},
+                                    {"Ti", int64_t{1} << 40}, {"k", 1'000}, {"M", 1'000'000},
+                                    {"G", 1'000'000'000}, {"T", 1'000'000'000'000}});
+  }
   std::string id = entry.info.id;
   containers_.emplace(id, std::move(entry));
   return id;
@@ -280,6 +315,26 @@ Result<std::vector<Container>> FakeRuntime::ListContainers(const std::string& sa
     if (!sandbox_id.empty() && entry.info.sandbox_id != sandbox_id) continue;
     Advance(entry, now);
     out.push_back(entry.info);
+  }
+  return out;
+}
+
+Result<std::vector<ContainerStats>> FakeRuntime::ListContainerStats() {
+  MutexLock lock(mu_);
+  int64_t now = clock_->NowMillis();
+  std::vector<ContainerStats> out;
+  for (auto& [id, entry] : containers_) {
+    Advance(entry, now);
+    if (entry.info.state != ContainerState::kRunning) continue;
+    ContainerStats stats;
+    stats.container_id = id;
+    stats.timestamp_nanos = now * 1'000'000;
+    // millicores × ms × 1000 = core-nanoseconds: exact, so rates come out exact too.
+    int64_t ran_millis = std::max<int64_t>(0, now - entry.info.started_at);
+    stats.cpu_usage_core_nanos = static_cast<uint64_t>(entry.cpu_millicores) *
+                                 static_cast<uint64_t>(ran_millis) * 1000u;
+    stats.memory_working_set_bytes = static_cast<uint64_t>(entry.memory_bytes);
+    out.push_back(std::move(stats));
   }
   return out;
 }

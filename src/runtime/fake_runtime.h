@@ -23,6 +23,15 @@
 //                                    readiness; the node agent's prober stand-in reads it.
 //   sim.kite.dev/exec-exit-code: "N" every ExecSync in the pod's containers (exec probes and
 //                                    hooks) exits with N (0-255); without it, with 0.
+//   sim.kite.dev/cpu-millicores: "M" every regular container of the pod uses M millicores
+//                                    of CPU while running (a non-negative integer): its
+//                                    cumulative CPU time grows by M/1000 core-seconds per
+//                                    second since it started. Default 0.
+//   sim.kite.dev/memory-bytes: "B"   every regular container's memory working set is B
+//                                    bytes (a non-negative integer, optionally with a
+//                                    suffix Ki, Mi, Gi, Ti, k, M, G or T). Default 0.
+// ListContainerStats reports these for running containers (what the agent's
+// /metrics/resource and so `kubectl top` show for simulated pods).
 // ExecSync runs nothing: it answers from the exec handler when one is set
 // (SetExecHandler: unit tests decide per container and command), else from the annotation
 // above; kNotFound for an unknown container, kInvalidArgument when it is not running.
@@ -50,6 +59,8 @@ inline constexpr char kExitCodeAnnotation[] = "sim.kite.dev/exit-code";
 inline constexpr char kRunSecondsAnnotation[] = "sim.kite.dev/run-seconds";
 inline constexpr char kReadyAnnotation[] = "sim.kite.dev/ready";
 inline constexpr char kExecExitCodeAnnotation[] = "sim.kite.dev/exec-exit-code";
+inline constexpr char kCpuMillicoresAnnotation[] = "sim.kite.dev/cpu-millicores";
+inline constexpr char kMemoryBytesAnnotation[] = "sim.kite.dev/memory-bytes";
 
 struct FakeRuntimeOptions {
   std::string pod_cidr = "10.42.0.0/24";  // IPv4, prefix 8..30
@@ -77,6 +88,7 @@ class FakeRuntime final : public Runtime {
   Result<std::vector<Container>> ListContainers(const std::string& sandbox_id) override;
   Result<ExecSyncResult> ExecSync(const std::string& container_id, const std::vector<std::string>& command,
                                   int64_t timeout_seconds) override;
+  Result<std::vector<ContainerStats>> ListContainerStats() override;
 
   // Answers every later ExecSync (called without the runtime's lock held, with the
   // container's current state); an empty function restores the annotation's behaviour.
@@ -92,6 +104,8 @@ class FakeRuntime final : public Runtime {
     Container info;
     int exit_code_hook = -1;   // >= 0: exit with it right after starting
     int64_t run_millis = -1;   // >= 0: exit 0 after running this long
+    int64_t cpu_millicores = 0;  // the usage hooks
+    int64_t memory_bytes = 0;
   };
 
   FakeRuntime(FakeRuntimeOptions options, uint32_t network, uint32_t size);

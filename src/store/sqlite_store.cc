@@ -73,7 +73,9 @@ struct SqliteStore::Writer {
 struct SqliteStore::Reader {
   std::unique_ptr<SqliteDb> db;
   SqliteStatement begin, end;
-  SqliteStatement meta, range_current, count_current, range_past, count_past, history;
+  SqliteStatement meta, history;
+  // Index 0: ranges with an end; 1: ranges without one (see RangeStatements).
+  SqliteStatement range_current[2], count_current[2], range_past[2], count_past[2];
 };
 
 SqliteStore::SqliteStore(const std::string& path, const StoreOptions& options)
@@ -483,35 +485,42 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::AcquireReader() {
     stmt = std::move(s).value();
     return Status::Ok();
   };
-  // ?2 is the exclusive end of the key range; an empty one means no end.
+  // ?2 is the exclusive end of the key range. Ranges without an end get their own statements:
+  // "(length(?2) = 0 OR name < ?2)" would keep SQLite from bounding the index scan, and a
+  // single-key read would then walk every key after it.
   KITE_RETURN_IF_ERROR(prepare(r->begin, "BEGIN"));
   KITE_RETURN_IF_ERROR(prepare(r->end, "COMMIT"));
   KITE_RETURN_IF_ERROR(prepare(r->meta,
       "SELECT COALESCE((SELECT value FROM meta WHERE key = 'revision'), 0), "
       "COALESCE((SELECT value FROM meta WHERE key = 'compacted'), 0)"));
-  KITE_RETURN_IF_ERROR(prepare(r->range_current,
-      "SELECT h.name, h.value, h.create_rev, h.rev, h.expires_at FROM current c "
-      "JOIN history h ON h.rev = c.rev "
-      "WHERE c.name >= ?1 AND (length(?2) = 0 OR c.name < ?2) ORDER BY c.name LIMIT ?3"));
-  KITE_RETURN_IF_ERROR(prepare(r->count_current,
-      "SELECT COUNT(*) FROM current WHERE name >= ?1 AND (length(?2) = 0 OR name < ?2)"));
-  // A key's state at a past revision R is its current row when that is not newer than R;
-  // otherwise the row its first write after R replaced (none if that write was a create).
-  // History after R is bounded by the compaction window, so this needs no index by name.
-  constexpr std::string_view kStateAtRevision =
-      "SELECT h.name AS name, h.value, h.create_rev, h.rev, h.expires_at FROM current c "
-      "JOIN history h ON h.rev = c.rev "
-      "WHERE c.name >= ?1 AND (length(?2) = 0 OR c.name < ?2) AND c.rev <= ?3 "
-      "UNION ALL "
-      "SELECT p.name AS name, p.value, p.create_rev, p.rev, p.expires_at FROM "
-      "(SELECT MIN(rev) AS first FROM history WHERE rev > ?3 AND name >= ?1 "
-      " AND (length(?2) = 0 OR name < ?2) GROUP BY name) t "
-      "JOIN history f ON f.rev = t.first JOIN history p ON p.rev = f.prev_rev "
-      "WHERE p.deleted = 0";
-  KITE_RETURN_IF_ERROR(prepare(r->range_past,
-      "SELECT * FROM (" + std::string(kStateAtRevision) + ") ORDER BY name LIMIT ?4"));
-  KITE_RETURN_IF_ERROR(prepare(r->count_past,
-      "SELECT COUNT(*) FROM (" + std::string(kStateAtRevision) + ")"));
+  for (int open = 0; open < 2; ++open) {
+    // The open form still names ?2, so both forms take the same bindings.
+    auto below_end = [&](std::string_view column) {
+      return open ? std::string("length(?2) >= 0") : std::string(column) + " < ?2";
+    };
+    KITE_RETURN_IF_ERROR(prepare(r->range_current[open],
+        "SELECT h.name, h.value, h.create_rev, h.rev, h.expires_at FROM current c "
+        "JOIN history h ON h.rev = c.rev "
+        "WHERE c.name >= ?1 AND " + below_end("c.name") + " ORDER BY c.name LIMIT ?3"));
+    KITE_RETURN_IF_ERROR(prepare(r->count_current[open],
+        "SELECT COUNT(*) FROM current WHERE name >= ?1 AND " + below_end("name")));
+    // A key's state at a past revision R is its current row when that is not newer than R;
+    // otherwise the row its first write after R replaced (none if that write was a create).
+    // History after R is bounded by the compaction window, so this needs no index by name.
+    const std::string state_at_revision =
+        "SELECT h.name AS name, h.value, h.create_rev, h.rev, h.expires_at FROM current c "
+        "JOIN history h ON h.rev = c.rev "
+        "WHERE c.name >= ?1 AND " + below_end("c.name") + " AND c.rev <= ?3 "
+        "UNION ALL "
+        "SELECT p.name AS name, p.value, p.create_rev, p.rev, p.expires_at FROM "
+        "(SELECT MIN(rev) AS first FROM history WHERE rev > ?3 AND name >= ?1 "
+        " AND " + below_end("name") + " GROUP BY name) t "
+        "JOIN history f ON f.rev = t.first JOIN history p ON p.rev = f.prev_rev "
+        "WHERE p.deleted = 0";
+    KITE_RETURN_IF_ERROR(prepare(r->range_past[open],
+        "SELECT * FROM (" + state_at_revision + ") ORDER BY name LIMIT ?4"));
+    KITE_RETURN_IF_ERROR(prepare(r->count_past[open], "SELECT COUNT(*) FROM (" + state_at_revision + ")"));
+  }
   KITE_RETURN_IF_ERROR(prepare(r->history,
       "SELECT h.rev, h.name, h.create_rev, h.deleted, h.expires_at, h.value, "
       "p.rev, p.create_rev, p.expires_at, p.value "
@@ -573,7 +582,7 @@ Result<RangeResult> SqliteStore::Range(const RangeRequest& request) {
     RangeResult out;
     out.revision = at;
     if (!request.count_only) {
-      SqliteStatement& q = past ? r.range_past : r.range_current;
+      SqliteStatement& q = past ? r.range_past[end.empty()] : r.range_current[end.empty()];
       q.Reset();
       q.BindBlob(1, start);
       q.BindBlob(2, end);
@@ -595,7 +604,7 @@ Result<RangeResult> SqliteStore::Range(const RangeRequest& request) {
       q.Reset();
     }
     if (request.count_only || !out.continue_token.empty()) {
-      SqliteStatement& q = past ? r.count_past : r.count_current;
+      SqliteStatement& q = past ? r.count_past[end.empty()] : r.count_current[end.empty()];
       q.Reset();
       q.BindBlob(1, start);
       q.BindBlob(2, end);

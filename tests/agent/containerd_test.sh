@@ -2,7 +2,8 @@
 # Real pods: a `kite server` with its embedded agent, which starts its own containerd, runs
 # the project's busybox test image (imported from the air-gap folder) and is driven by the
 # real kubectl: a Deployment serving HTTP on its pod IP, restarts with back-off, liveness
-# and readiness probes, env and configMap/secret volumes, a shared emptyDir, logs -f, exec
+# and readiness probes, env and configMap/secret volumes, a shared emptyDir, a local-path
+# PersistentVolumeClaim whose data outlives its pod, logs -f, exec
 # with exit codes, cp, attach, port-forward, and a server restart that leaves the pods
 # running.
 #
@@ -274,6 +275,91 @@ same_container() { [[ "$(jp "pod/$WEB_POD" '{.status.containerStatuses[0].contai
   [[ "$(jp "pod/$WEB_POD" '{.status.containerStatuses[0].ready}')" == true ]]; }
 until_true "same container, still ready after the restart" 60 same_container
 k "restart count unchanged" get pod "$WEB_POD" -o jsonpath='{.status.containerStatuses[0].restartCount}'; has 0
+
+# --- port-forward with the official Python client (WebSocket channels) -------------------------
+# Debian's python3-kubernetes: kubernetes.stream.portforward speaks v4.channel.k8s.io through
+# the API server to the agent: two channels per port, each opened with the port number, one
+# connection per port. 8080 carries an HTTP request; nothing listens on 9999 (its error
+# channel says so). The agent closes the WebSocket once both are over, ending the socket.
+cat >"$TMP/python_pf.py" <<'PY'
+import sys, time
+from kubernetes import client, config
+from kubernetes.stream import portforward
+config.load_kube_config(config_file=sys.argv[1])
+api = client.CoreV1Api()
+pf = portforward(api.connect_get_namespaced_pod_portforward, sys.argv[2], "default",
+                 ports="8080,9999")
+sock = pf.socket(8080)
+sock.setblocking(True)
+sock.sendall(b"GET / HTTP/1.0\r\nHost: web\r\n\r\n")
+reply = b""
+while True:
+    data = sock.recv(4096)
+    if not data:
+        break
+    reply += data
+sock.close()
+deadline = time.time() + 10
+while pf.error(9999) is None and time.time() < deadline:
+    time.sleep(0.1)
+print("REPLY:", reply.decode(errors="replace").splitlines()[0] if reply else "")
+print("BODY-HAS-KITE:", b"kite busybox" in reply)
+print("ERROR-8080:", pf.error(8080))
+print("ERROR-9999:", pf.error(9999))
+PY
+NAME="python client port-forward"
+PY_OUT=$(timeout 60 /usr/bin/python3 "$TMP/python_pf.py" "$KUBECONFIG" "$WEB_POD" 2>&1)
+has "REPLY: HTTP/1.1 200 OK" "$PY_OUT"
+has "BODY-HAS-KITE: True" "$PY_OUT"
+has "ERROR-8080: None" "$PY_OUT"
+has "ERROR-9999: error forwarding port 9999" "$PY_OUT"
+NAME="python client port-forward ends cleanly"
+[[ "$PY_OUT" != *Traceback* ]] && pass "$NAME" || fail "$NAME: $PY_OUT"
+
+# --- a PersistentVolumeClaim (local-path) keeps its data across pods -----------------------------
+cat >"$TMP/pvc.yaml" <<YAML
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+YAML
+cat >"$TMP/writer.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+  containers:
+  - name: main
+    image: kite.local/busybox:1
+    command: [sh, -c, 'test -f /data/note || echo written-\$(date +%s) > /data/note; sleep 3600']
+    volumeMounts: [{name: data, mountPath: /data}]
+YAML
+k "create a claim without a class" apply -f "$TMP/pvc.yaml"; ok
+k "the claim gets the default class" get pvc data -o jsonpath='{.spec.storageClassName}'; has local-path
+k "the claim waits for its first consumer" get pvc data -o jsonpath='{.status.phase}'; has Pending
+k "create a pod writing into the claim" apply -f "$TMP/writer.yaml"; ok
+writer_running() { [[ "$(jp pod/writer '{.status.phase}')" == Running ]]; }
+until_true "writer Running" 90 writer_running
+k "the claim is Bound" get pvc data -o jsonpath='{.status.phase}'; has Bound
+PV=$(jp pvc/data '{.spec.volumeName}')
+PV_DIR=$(jp "pv/$PV" '{.spec.hostPath.path}')
+NAME="the volume lives under <data-dir>/storage"; has "$TMP/data/storage/pvc-" "$PV_DIR"
+k "the pod wrote its file" exec writer -- cat /data/note; has written-
+NOTE=$OUT
+NAME="the file is in the volume's directory"; has "$NOTE" "$(cat "$PV_DIR/note" 2>/dev/null)"
+k "delete the writer" delete pod writer --grace-period=1; ok
+k "create the writer again" apply -f "$TMP/writer.yaml"; ok
+until_true "writer Running again" 90 writer_running
+k "the file outlived the pod" exec writer -- cat /data/note; has "$NOTE"
+k "delete the writer again" delete pod writer --grace-period=1; ok
+k "delete the claim" delete pvc data --timeout=60s; ok
+pv_gone() { ! kubectl get pv "$PV" >/dev/null 2>&1; }
+until_true "the PV goes with the claim" 60 pv_gone
+NAME="the volume's directory goes with the PV"
+[[ -n "$PV_DIR" && ! -e "$PV_DIR" ]] && pass "$NAME" || fail "$NAME: '$PV_DIR' still there"
 
 echo "passed $PASSED, failed $FAILED"
 [[ $FAILED -eq 0 ]]

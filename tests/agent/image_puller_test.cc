@@ -108,7 +108,8 @@ TEST_CASE("a failed pull is ErrImagePull, then ImagePullBackOff for 10 s doublin
     int64_t failed_at = now;
     o = puller.Ensure(pod, First(pod), rt, nullptr, now + 1);
     REQUIRE(o.reason == "ImagePullBackOff");
-    CHECK(o.message == "Back-off pulling image \"registry.local/app:v1\"");
+    CHECK(o.message == "Back-off pulling image \"registry.local/app:v1\": ErrImagePull: "
+                       "failed to pull and unpack image \"registry.local/app:v1\": not found");
     waits.push_back(o.retry_at - failed_at);
     now = o.retry_at;
     o = puller.Ensure(pod, First(pod), rt, nullptr, now);
@@ -138,6 +139,8 @@ TEST_CASE("pull secrets: matching registry credentials are tried in turn") {
   CHECK(users("registry.local/team/app").empty());  // the port must match
   CHECK(users("other.example/x") == std::vector<std::string>{"bob"});
   CHECK(PullCredentials("other.example/x", secrets)[0].password == "b");
+  // As the kubelet: no server address (containerd would have to match it to the host).
+  CHECK(PullCredentials("other.example/x", secrets)[0].server_address.empty());
   CHECK(users("eu.corp.example/app") == std::vector<std::string>{"carol"});
   CHECK(users("a.b.corp.example/app").empty());  // one glob label matches one label
   CHECK(users("busybox") == std::vector<std::string>{"dave"});

@@ -33,6 +33,18 @@ TEST_CASE("the Node object: labels, annotation, podCIDRs") {
   CHECK(json::ToJson(*json::Member(NodeObject(no_cidr), "spec")) == "{}");
 }
 
+TEST_CASE("a node that keeps local-path volumes says where") {
+  rapidjson::Document plain = NodeObject(Node());
+  const rapidjson::Value* md = json::Member(plain, "metadata");
+  CHECK(json::ToJson(*json::Member(*md, "annotations")) ==
+        R"({"volumes.kubernetes.io/controller-managed-attach-detach":"true"})");
+  NodeDescription with_root = Node();
+  with_root.local_path_root = "/var/lib/kite/storage";
+  rapidjson::Document node = NodeObject(with_root);
+  CHECK(json::StringMember(*json::Member(*json::Member(node, "metadata"), "annotations"), "kite.dev/local-path-root") ==
+        "/var/lib/kite/storage");
+}
+
 TEST_CASE("the Node status: capacity, conditions, addresses, nodeInfo") {
   int64_t t0 = 1'700'000'000'000;
   rapidjson::Document s = NodeStatus(Node(), t0, nullptr);

@@ -207,7 +207,9 @@ TEST_CASE("image pulls: ErrImagePull, then ImagePullBackOff until the back-off e
   h.clock.Advance(1s);
   o = h.Sync();
   CHECK(o.report.containers[0].state.reason == "ImagePullBackOff");
-  CHECK(o.report.containers[0].state.message == "Back-off pulling image \"registry.local/app:v1\"");
+  CHECK(o.report.containers[0].state.message ==
+        "Back-off pulling image \"registry.local/app:v1\": ErrImagePull: "
+        "failed to pull and unpack image \"registry.local/app:v1\": not found");
   CHECK(o.wake_at == h.clock.NowMillis() + 9'000);
   size_t pulls = h.rt.pulls.size();
 

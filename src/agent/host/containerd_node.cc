@@ -1,6 +1,7 @@
 #include "src/agent/host/containerd_node.h"
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "src/agent/node_agent.h"
 #include "src/agent/server/agent_server.h"
 #include "src/agent/server/pod_lookup.h"
+#include "src/agent/volumes/local_path_reclaimer.h"
 #include "src/runtime/containerd/air_gap_images.h"
 #include "src/runtime/containerd/containerd_process.h"
 #include "src/runtime/cri/cri_runtime.h"
@@ -24,9 +26,12 @@ struct ContainerdNode::Parts {
   std::unique_ptr<server::RuntimePodLookup> lookup;
   std::unique_ptr<server::AgentServer> server;
   std::unique_ptr<AgentRunner> runner;
+  std::unique_ptr<volumes::LocalPathReclaimer> reclaimer;
 
   // Reverse of the start order; each part may be missing (a failed Start).
   void Stop() {
+    if (reclaimer) reclaimer->Stop();
+    reclaimer.reset();
     if (runner) runner->Stop();
     runner.reset();
     if (server) server->Stop();
@@ -77,8 +82,12 @@ Result<std::unique_ptr<ContainerdNode>> ContainerdNode::Start(ContainerdNodeOpti
   NodeAgentOptions node_options;
   node_options.node = LocalNodeDescription(options.node_name, "containerd://");
   if (!options.pod_cidr.empty()) node_options.node.pod_cidr = options.pod_cidr;
+  if (!options.node_ip.empty()) node_options.node.internal_ip = options.node_ip;
   node_options.node.extra_labels = options.labels;
   node_options.agent_dir = agent_dir;
+  // local-path volumes live in <data-dir>/storage (the node publishes it; the PVs name it).
+  const std::string storage_dir = std::filesystem::absolute(options.data_dir + "/storage").lexically_normal().string();
+  node_options.node.local_path_root = storage_dir;
   node_options.resolv_conf = "/etc/resolv.conf";
   node_options.pressure = [agent_dir] { return EvaluatePressure(ReadNodeSignals(agent_dir)); };
 
@@ -143,8 +152,14 @@ Result<std::unique_ptr<ContainerdNode>> ContainerdNode::Start(ContainerdNodeOpti
   nodes.push_back(std::make_unique<NodeAgent>(std::move(node_options), options.transport, parts->runtime.get()));
   AgentRunnerOptions runner_options;
   runner_options.log = parts->log;
+  runner_options.record_events = true;  // a real node: the kubelet's Events
   parts->runner = std::make_unique<AgentRunner>(options.transport, std::move(nodes), runner_options);
   parts->runner->Start();
+  parts->reclaimer = std::make_unique<volumes::LocalPathReclaimer>(
+      options.transport, volumes::LocalPathReclaimerOptions{.node_name = options.node_name,
+                                                            .root = storage_dir,
+                                                            .log = parts->log});
+  parts->reclaimer->Start();
   return std::unique_ptr<ContainerdNode>(new ContainerdNode(std::move(parts)));
 }
 

@@ -29,6 +29,7 @@ struct ContainerdNodeOptions {
   std::string data_dir;   // <data-dir>; the agent's files go to <data-dir>/agent
   std::string node_name;
   std::string pod_cidr;   // "" = 10.42.<n>.0/24 from the node name
+  std::string node_ip;    // the InternalIP; "" = the first non-loopback IPv4 address
   int kubelet_port = 10250;  // 0 = any free port (tests)
   std::map<std::string, std::string> labels;  // extra node labels (node-role for servers)
   // The cluster CA (PEM): client certificates of callers of the agent's endpoint must chain

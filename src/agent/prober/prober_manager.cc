@@ -280,7 +280,8 @@ std::optional<ProbeManager::Task> ProbeManager::Prepare(const std::shared_ptr<Wo
   return task;
 }
 
-void ProbeManager::Apply(const Task& task, const ProbeOutcome& outcome, int64_t now, std::vector<ProbeEvent>& events) {
+void ProbeManager::Apply(const Task& task, const ProbeOutcome& outcome, int64_t now, std::vector<ProbeEvent>& events,
+                         std::vector<ProbeAttemptFailure>& failures) {
   Worker& w = *task.worker;
   w.in_flight = false;
   if (w.removed || w.done || task.generation != w.generation) return;
@@ -293,7 +294,10 @@ void ProbeManager::Apply(const Task& task, const ProbeOutcome& outcome, int64_t 
     w.last = result;
     w.run = 1;
   }
-  if (result == ProbeResult::kFailure) w.last_failure = outcome.output;
+  if (result == ProbeResult::kFailure) {
+    w.last_failure = outcome.output;
+    if (options_.on_failure) failures.push_back({{w.node, w.pod_key, w.uid}, w.container, w.kind, outcome.output});
+  }
   if ((result == ProbeResult::kFailure && w.run < w.spec.failure_threshold) ||
       (result == ProbeResult::kSuccess && w.run < w.spec.success_threshold)) {
     return;  // below the threshold: the previous result stands
@@ -325,6 +329,11 @@ ProbeOutcome ProbeManager::Execute(const Task& task) const {
   return RunProbe(task.action, task.target, task.timeout);
 }
 
+void ProbeManager::NotifyFailures(const std::vector<ProbeAttemptFailure>& failures) const {
+  if (!options_.on_failure) return;
+  for (const ProbeAttemptFailure& f : failures) options_.on_failure(f);
+}
+
 void ProbeManager::Notify(const std::vector<ProbeEvent>& events) const {
   if (!options_.on_change) return;
   for (const ProbeEvent& e : events) options_.on_change(e);
@@ -339,11 +348,13 @@ int ProbeManager::RunDue() {
   }
   Notify(events);
   events.clear();
+  std::vector<ProbeAttemptFailure> failures;
   for (const Task& task : tasks) {
     ProbeOutcome outcome = Execute(task);
     MutexLock lock(mu_);
-    Apply(task, outcome, clock_->NowMillis(), events);
+    Apply(task, outcome, clock_->NowMillis(), events, failures);
   }
+  NotifyFailures(failures);
   Notify(events);
   return static_cast<int>(tasks.size());
 }
@@ -381,10 +392,12 @@ void ProbeManager::PoolLoop() {
     ProbeOutcome outcome = Execute(task);
     mu_.Lock();
     std::vector<ProbeEvent> events;
-    Apply(task, outcome, clock_->NowMillis(), events);
+    std::vector<ProbeAttemptFailure> failures;
+    Apply(task, outcome, clock_->NowMillis(), events, failures);
     timer_cv_.NotifyAll();
-    if (!events.empty() && !stopping_) {
+    if ((!events.empty() || !failures.empty()) && !stopping_) {
       mu_.Unlock();
+      NotifyFailures(failures);
       Notify(events);
       mu_.Lock();
     }

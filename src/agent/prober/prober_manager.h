@@ -90,11 +90,22 @@ struct ProbeFailure {
 // Runs one probe; RunProbe unless a test substitutes its own.
 using ProbeFunction = std::function<ProbeOutcome(const Action&, const ProbeTarget&, std::chrono::milliseconds)>;
 
+// One failed probe attempt (the kubelet's Unhealthy event: "Liveness probe failed: ...").
+struct ProbeAttemptFailure {
+  ProbeEvent pod;
+  std::string container;
+  ProbeKind kind = ProbeKind::kLiveness;
+  std::string output;  // what the probe said
+};
+
 struct ProbeManagerOptions {
   const Clock* clock = nullptr;  // null = the system clock
   bool start_threads = true;
   int pool_threads = 4;
   std::function<void(const ProbeEvent&)> on_change;
+  // Called for every probe attempt that failed (each one, below the failure threshold
+  // too), outside any lock, from the thread that ran the probe; null = nobody is told.
+  std::function<void(const ProbeAttemptFailure&)> on_failure;
   ProbeFunction run_probe;  // null = RunProbe
 };
 
@@ -144,12 +155,14 @@ class ProbeManager {
   // Decides what worker `w` does at `now`: a probe to run, or nothing (then next_due moves).
   std::optional<Task> Prepare(const std::shared_ptr<Worker>& w, int64_t now, std::vector<ProbeEvent>& events)
       REQUIRES(mu_);
-  void Apply(const Task& task, const ProbeOutcome& outcome, int64_t now, std::vector<ProbeEvent>& events)
+  void Apply(const Task& task, const ProbeOutcome& outcome, int64_t now, std::vector<ProbeEvent>& events,
+             std::vector<ProbeAttemptFailure>& failures)
       REQUIRES(mu_);
   void SetReported(Worker& w, Reported value, std::vector<ProbeEvent>& events) REQUIRES(mu_);
   std::vector<Task> CollectDue(int64_t now, std::vector<ProbeEvent>& events) REQUIRES(mu_);
   ProbeOutcome Execute(const Task& task) const;
   void Notify(const std::vector<ProbeEvent>& events) const;
+  void NotifyFailures(const std::vector<ProbeAttemptFailure>& failures) const;
   void TimerLoop() EXCLUDES(mu_);
   void PoolLoop() EXCLUDES(mu_);
 

@@ -10,6 +10,8 @@
 #include "src/agent/logs/log_options.h"
 #include "src/agent/server/remote_command.h"
 #include "src/agent/server/spdy_bridge.h"
+#include "src/agent/server/websocket_port_forward.h"
+#include "src/base/clock.h"
 #include "src/server/streaming/upgrade_client.h"
 #include "src/server/streaming/websocket.h"
 
@@ -143,12 +145,15 @@ std::optional<http::Response> CheckWebSocket(const http::Request& request) {
   return std::nullopt;
 }
 
+// No Sec-WebSocket-Protocol when `protocol` is empty (a client that offered none).
 http::HeaderList WebSocketHeaders(const http::Request& request, const std::string& protocol) {
-  return {{"Upgrade", "websocket"},
-          {"Connection", "Upgrade"},
-          {"Sec-WebSocket-Accept",
-           streaming::WebSocketAccept(std::string(request.Header("sec-websocket-key")))},
-          {"Sec-WebSocket-Protocol", protocol}};
+  http::HeaderList headers = {
+      {"Upgrade", "websocket"},
+      {"Connection", "Upgrade"},
+      {"Sec-WebSocket-Accept",
+       streaming::WebSocketAccept(std::string(request.Header("sec-websocket-key")))}};
+  if (!protocol.empty()) headers.emplace_back("Sec-WebSocket-Protocol", protocol);
+  return headers;
 }
 
 http::HeaderList SpdyHeaders(const std::string& protocol) {
@@ -218,6 +223,10 @@ http::HandlerResult AgentHandler::Handle(http::Request& request) {
     }
     return Plain(200, "ok");
   }
+  if (root == "metrics" && segments.size() == 2 && segments[1] == "resource") {
+    if (request.method != "GET" && request.method != "HEAD") return Plain(405, "405 method not allowed");
+    return ResourceMetrics();
+  }
   if (root == "containerLogs") {
     if (request.method != "GET") return Plain(405, "405 method not allowed");
     return HandleContainerLogs(request, segments);
@@ -228,6 +237,17 @@ http::HandlerResult AgentHandler::Handle(http::Request& request) {
   }
   if (root == "portForward") return HandlePortForward(request, segments);
   return HandleRemoteCommand(request, root == "exec", segments);
+}
+
+http::HandlerResult AgentHandler::ResourceMetrics() {
+  Result<HostUsage> host = options_.host_usage ? options_.host_usage()
+                                               : ReadHostUsage("/proc", SystemClock::Get()->NowMillis());
+  if (!host.ok()) Log("metrics/resource: node usage: " + host.status().message());
+  http::Response response;
+  response.status = 200;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.body = RenderResourceMetrics(*runtime_, host.ok() ? &*host : nullptr);
+  return response;
 }
 
 http::HandlerResult AgentHandler::HandleContainerLogs(http::Request& request,
@@ -374,12 +394,29 @@ http::HandlerResult AgentHandler::HandlePortForward(http::Request& request,
   std::string uid = segments.size() == 4 ? segments[3] : "";
 
   UpgradeKind kind = KindOf(request);
+  // WebSocket channels (the official clients' way) unless the client asks for kubectl's
+  // SPDY tunnel: the subprotocol chosen for them and the ports from the query.
+  bool channels = false;
+  std::string channel_protocol;
+  std::vector<uint16_t> ports;
   if (kind == UpgradeKind::kWebSocket) {
     if (auto bad = CheckWebSocket(request)) return *bad;
     if (!HasHeaderToken(request.headers, "sec-websocket-protocol",
                         kTunneledPortForwardProtocol)) {
-      return Plain(400, std::string("port-forward over WebSocket needs subprotocol ") +
-                            kTunneledPortForwardProtocol);
+      Result<std::string> chosen = ChooseWebSocketPortForwardSubprotocol(
+          HeaderTokens(request.headers, "sec-websocket-protocol"));
+      if (!chosen.ok()) {
+        return Plain(400, chosen.status().message() + " (or " + kTunneledPortForwardProtocol +
+                              " for SPDY over WebSocket)");
+      }
+      Query query = ParseQuery(request.query);
+      std::vector<std::string> values = QueryValues(query, "port");  // as the API server sends
+      for (std::string& v : QueryValues(query, "ports")) values.push_back(std::move(v));
+      Result<std::vector<uint16_t>> parsed = ParseWebSocketForwardPorts(values);
+      if (!parsed.ok()) return Plain(400, parsed.status().message());
+      channels = true;
+      channel_protocol = *chosen;
+      ports = std::move(*parsed);
     }
   } else if (kind == UpgradeKind::kSpdy) {
     std::vector<std::string> offered = HeaderTokens(request.headers, "x-stream-protocol-version");
@@ -417,7 +454,19 @@ http::HandlerResult AgentHandler::HandlePortForward(http::Request& request,
   bridge_options.log = options_.log;
 
   http::UpgradeResponse upgrade;
-  if (kind == UpgradeKind::kWebSocket) {
+  if (channels) {
+    upgrade.headers = WebSocketHeaders(request, channel_protocol);
+    WebSocketPortForwardOptions forward_options;
+    forward_options.pod_name = pod_name;
+    forward_options.pod_uid = pod->uid;
+    forward_options.reply_timeout = options_.reply_timeout;
+    forward_options.log = options_.log;
+    upgrade.session = [runtime_conn, channel_protocol, ports,
+                       forward_options](http::UpgradedConnection& client) {
+      RunWebSocketPortForward(client, channel_protocol, *runtime_conn, ports, forward_options);
+      runtime_conn->Close();
+    };
+  } else if (kind == UpgradeKind::kWebSocket) {
     upgrade.headers = WebSocketHeaders(request, kTunneledPortForwardProtocol);
     upgrade.session = [runtime_conn, bridge_options](http::UpgradedConnection& client) {
       streaming::WebSocketConnection ws(client, streaming::WebSocketConnection::Role::kServer);

@@ -11,6 +11,8 @@
 //   GET|POST /exec/{ns}/{pod}[/{uid}]/{container}?command=..&stdin=..&stdout=..&stderr=..&tty=..
 //   GET|POST /attach/{ns}/{pod}[/{uid}]/{container}?stdin=..&stdout=..&stderr=..&tty=..
 //   GET|POST /portForward/{ns}/{pod}[/{uid}]
+//   GET /metrics/resource                                CPU and memory of the node, pods and
+//                                                        containers (resource_metrics.h)
 // A flag is on for "1", "true", "t" (any case), as both kubectl's own query (via the API
 // server) and the kubelet's form ("1") may arrive. A missing container may come as
 // ?container=.
@@ -19,7 +21,9 @@
 // v4.channel.k8s.io or v4.base64.channel.k8s.io (remote_command.h) and a SPDY/3.1 upgrade
 // (X-Stream-Protocol-Version v4..v1.channel.k8s.io, relayed as is: spdy_bridge.h).
 // port-forward answers a WebSocket upgrade with subprotocol "SPDY/3.1+portforward.k8s.io"
-// (SPDY inside binary messages) and a SPDY/3.1 upgrade with portforward.k8s.io. Before
+// (SPDY inside binary messages), one with v4.channel.k8s.io, v4.base64.channel.k8s.io or
+// none (channels per port, ?port= or ?ports=: websocket_port_forward.h), and a SPDY/3.1
+// upgrade with portforward.k8s.io. Before
 // answering 101 the handler finds the pod and container (404 when missing), asks the
 // runtime for the stream URL and connects to it (500 with the reason when that fails), so
 // every failure the client can be told about arrives as an HTTP status. Anything else →
@@ -36,6 +40,8 @@
 #include <vector>
 
 #include "src/agent/server/pod_lookup.h"
+#include "src/agent/server/resource_metrics.h"
+#include "src/base/status.h"
 #include "src/runtime/runtime.h"
 #include "src/server/http/http_types.h"
 
@@ -63,6 +69,9 @@ struct AgentHandlerOptions {
   std::chrono::milliseconds runtime_dial_timeout{10000};  // reaching the stream URL
   std::chrono::milliseconds reply_timeout{30000};         // the runtime's stream replies
   std::function<void(const std::string&)> log;            // one line per failure; may be empty
+  // The node's usage for /metrics/resource; empty = ReadHostUsage("/proc", now). A failure
+  // leaves the node metrics out.
+  std::function<Result<HostUsage>()> host_usage;
 };
 
 class AgentHandler final : public http::Handler {
@@ -82,6 +91,7 @@ class AgentHandler final : public http::Handler {
                                         const std::vector<std::string>& segments);
   http::HandlerResult HandleContainerLogs(http::Request& request,
                                           const std::vector<std::string>& segments);
+  http::HandlerResult ResourceMetrics();
   void Log(const std::string& line) const;
 
   runtime::Runtime* const runtime_;

@@ -48,7 +48,8 @@ ContainerdPaths::ContainerdPaths(const std::string& dir)
       socket(dir + "/containerd.sock"),
       cni_conf_dir(dir + "/cni"),
       conflist(cni_conf_dir + "/10-kite.conflist"),
-      ipam_dir(cni_conf_dir + "/ipam") {}
+      ipam_dir(cni_conf_dir + "/ipam"),
+      registry_hosts(dir + "/certs.d") {}
 
 Status ValidateCidr(std::string_view cidr) {
   size_t slash = cidr.find('/');
@@ -141,6 +142,10 @@ std::string ContainerdConfigToml(const ContainerdOptions& options, const HostFac
   t += "  " + cri + ".cni]\n";
   t += "    bin_dir = " + TomlString(options.cni_bin_dir) + "\n";
   t += "    conf_dir = " + TomlString(p.cni_conf_dir) + "\n";
+  // Per-registry hosts.toml files (plain HTTP, mirrors, CAs), read at every pull; without
+  // config_path only the deprecated registry.mirrors/configs tables could say any of it.
+  t += "  " + cri + ".registry]\n";
+  t += "    config_path = " + TomlString(p.registry_hosts) + "\n";
   return t;
 }
 

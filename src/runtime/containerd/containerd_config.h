@@ -6,6 +6,9 @@
 //   containerd/config.toml   containerd/root/   containerd/state/ (runc's root: state/runc)
 //   containerd/containerd.log   containerd/containerd.pid   containerd.sock
 //   cni/10-kite.conflist   cni/ipam/ (host-local's leases)
+//   certs.d/<host[:port]>/hosts.toml   registry hosts, written by the user (containerd's
+//     docs/hosts.md format: server, [host."<url>"] capabilities, ca, skip_verify, ...);
+//     the CRI plugin reads them at every pull, so files added later take effect at once.
 // Pure functions except the Write* ones; all thread-safe.
 #pragma once
 
@@ -55,6 +58,7 @@ struct ContainerdPaths {
   std::string cni_conf_dir;    // <dir>/cni
   std::string conflist;        // <dir>/cni/10-kite.conflist
   std::string ipam_dir;        // <dir>/cni/ipam
+  std::string registry_hosts;  // <dir>/certs.d (the CRI plugin's registry config_path)
 };
 
 // kInvalidArgument, saying which, when dir is not absolute, the socket path is too long for
@@ -66,7 +70,9 @@ Status ValidateCidr(std::string_view cidr);
 
 // containerd's config.toml (version 2). restrict_oom_score_adj follows the host's
 // CAP_SYS_RESOURCE; runc keeps its state under this agent's state folder so two agents on
-// one host never share it; cgroups are managed by cgroupfs (no systemd driver).
+// one host never share it; cgroups are managed by cgroupfs (no systemd driver); registries
+// are configured by the hosts.toml files under ContainerdPaths::registry_hosts (none for a
+// host: HTTPS, or plain HTTP for localhost and loopback addresses, containerd's defaults).
 std::string ContainerdConfigToml(const ContainerdOptions& options, const HostFacts& host);
 
 // The CNI network list "kite" (cniVersion 0.4.0) for `pod_cidr`, as JSON.

@@ -177,7 +177,7 @@ Result<std::unique_ptr<ContainerdProcess>> ContainerdProcess::Start(ContainerdOp
 
 Status ContainerdProcess::PrepareFiles() {
   for (const std::string* dir : {&paths_.containerd_dir, &paths_.root, &paths_.state,
-                                 &paths_.cni_conf_dir, &paths_.ipam_dir}) {
+                                 &paths_.cni_conf_dir, &paths_.ipam_dir, &paths_.registry_hosts}) {
     KITE_RETURN_IF_ERROR(MakeDirs(*dir));
   }
   // containerd's root holds image layers and secrets of pods: not for other users.

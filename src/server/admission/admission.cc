@@ -33,6 +33,8 @@ constexpr KindHandlers kKinds[] = {
     {"apps", "v1", "DaemonSet", DefaultDaemonSet, ValidateDaemonSet},
     {"batch", "v1", "Job", DefaultJob, ValidateJob},
     {"batch", "v1", "CronJob", DefaultCronJob, ValidateCronJob},
+    {"autoscaling", "v2", "HorizontalPodAutoscaler", DefaultHorizontalPodAutoscaler, ValidateHorizontalPodAutoscaler},
+    {"autoscaling", "v1", "HorizontalPodAutoscaler", DefaultHorizontalPodAutoscalerV1, ValidateHorizontalPodAutoscalerV1},
     {"networking.k8s.io", "v1", "Ingress", DefaultIngress, ValidateIngress},
     {"networking.k8s.io", "v1", "NetworkPolicy", DefaultNetworkPolicy, ValidateNetworkPolicy},
     {"policy", "v1", "PodDisruptionBudget", DefaultPodDisruptionBudget, ValidatePodDisruptionBudget},

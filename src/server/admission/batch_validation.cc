@@ -1,12 +1,14 @@
 // batch/v1 validation (pkg/apis/batch/validation): Jobs, their generated selectors and
 // update rules, and CronJobs with their schedules and time zones.
 #include <cctype>
+#include <memory>
 #include <string>
 
-#include "src/server/admission/cron_schedule.h"
 #include "src/server/admission/kinds.h"
 #include "src/server/admission/pod_validation.h"
 #include "src/server/admission/value_checks.h"
+#include "src/server/cron/cron_schedule.h"
+#include "src/server/cron/time_zone.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::admission {
@@ -180,7 +182,10 @@ void CheckTimeZone(Causes& c, const Value* spec) {
     c.Invalid("spec.timeZone", *zone,
               "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones");
   }
-  if (!IsKnownTimeZone(*zone)) c.Invalid("spec.timeZone", *zone, "unknown time zone " + std::string(*zone));
+  // time.LoadLocation's error, as Kubernetes reports it.
+  if (Result<std::shared_ptr<const cron::TimeZone>> loaded = cron::TimeZone::Load(*zone); !loaded.ok()) {
+    c.Invalid("spec.timeZone", *zone, loaded.status().message());
+  }
 }
 
 }  // namespace
@@ -222,7 +227,9 @@ void ValidateCronJob(Causes& c, const Value& object, const Value* old, std::stri
   if (schedule.empty()) {
     c.Required("spec.schedule");
   } else {
-    if (std::optional<std::string> error = CronScheduleError(schedule)) c.Invalid("spec.schedule", schedule, *error);
+    if (Result<cron::CronSchedule> parsed = cron::CronSchedule::Parse(schedule); !parsed.ok()) {
+      c.Invalid("spec.schedule", schedule, parsed.status().message());
+    }
     // TZ in the schedule stays allowed only where the stored object already used it.
     const Value* old_spec = old ? Get(old, "spec") : nullptr;
     bool allow_tz = old_spec != nullptr && json::StringMember(*old_spec, "schedule").find("TZ") != std::string_view::npos;

@@ -58,6 +58,14 @@ void ValidateJob(Causes& c, const Value& object, const Value* old, std::string_v
 void DefaultCronJob(Value& object, Allocator& a);
 void ValidateCronJob(Causes& c, const Value& object, const Value* old, std::string_view sub);
 
+// autoscaling/v2 and autoscaling/v1
+void DefaultHorizontalPodAutoscaler(Value& object, Allocator& a);
+void ValidateHorizontalPodAutoscaler(Causes& c, const Value& object, const Value* old,
+                                     std::string_view sub);
+void DefaultHorizontalPodAutoscalerV1(Value& object, Allocator& a);
+void ValidateHorizontalPodAutoscalerV1(Causes& c, const Value& object, const Value* old,
+                                       std::string_view sub);
+
 // networking.k8s.io/v1, policy/v1, scheduling.k8s.io/v1, coordination.k8s.io/v1
 void DefaultIngress(Value& object, Allocator& a);
 void ValidateIngress(Causes& c, const Value& object, const Value* old, std::string_view sub);

@@ -159,6 +159,16 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
                    : ErrorResponse(ServiceUnavailableError("service-account tokens are not configured"));
     } else if (!resource->HasVerb(info.verb) && info.subresource.empty()) {
       result = ErrorResponse(MethodNotAllowedError(info.verb, {info.group, info.resource}));
+    } else if (options_.computed && !options_.computed->Resources().empty() &&
+               info.group == options_.computed->Resources().front().group) {
+      RestRequest rest_request;
+      rest_request.http = &request;
+      rest_request.info = info;
+      rest_request.query = std::move(query);
+      rest_request.resource = resource;
+      rest_request.served = served;
+      rest_request.user = *user;
+      result = options_.computed->Serve(rest_request);
     } else {
       RestRequest rest_request;
       rest_request.http = &request;
@@ -183,7 +193,23 @@ const openapi::OpenApiService& ApiHandler::OpenApiDocuments() {
 }
 
 std::shared_ptr<const ServedResources> ApiHandler::Served() const {
-  return options_.crds ? options_.crds->Current() : builtin_;
+  std::shared_ptr<const ServedResources> base = options_.crds ? options_.crds->Current() : builtin_;
+  return options_.computed ? WithComputed(std::move(base)) : base;
+}
+
+std::shared_ptr<const ServedResources> ApiHandler::WithComputed(
+    std::shared_ptr<const ServedResources> base) const {
+  MutexLock lock(computed_mu_);
+  if (base != computed_base_) {
+    auto served = std::make_shared<ServedResources>(*base);
+    for (const resources::ResourceInfo& info : options_.computed->Resources()) {
+      // A CRD of the same name keeps its entry; requests for the group still go to Serve.
+      if (!served->table.Find(info.group, info.version, info.resource)) (void)served->table.Add(info);
+    }
+    computed_base_ = std::move(base);
+    computed_served_ = std::move(served);
+  }
+  return computed_served_;
 }
 
 http::HandlerResult ApiHandler::Discovery(const http::Request& request, const RequestInfo& info,

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "src/base/mutex.h"
+#include "src/server/apiserver/computed_api.h"
 #include "src/server/apiserver/rest_handler.h"
 #include "src/server/apiserver/served_resources.h"
 #include "src/server/apiserver/token_authenticator.h"
@@ -41,6 +42,8 @@ struct ApiHandlerOptions {
   const authn::TokenVerifier* token_verifier = nullptr;
   // The resources served, kept current with the CRDs; null = the built-in ones only.
   const CrdWatcher* crds = nullptr;
+  // A group served by other code (metrics.k8s.io): in discovery and routed to it; null = none.
+  ComputedApi* computed = nullptr;
 };
 
 class ApiHandler : public http::Handler {
@@ -54,6 +57,8 @@ class ApiHandler : public http::Handler {
   http::HandlerResult Discovery(const http::Request& request, const RequestInfo& info,
                                 const resources::ResourceTable& table);
   std::shared_ptr<const ServedResources> Served() const;
+  // `base` plus the computed API's resources (cached per base snapshot).
+  std::shared_ptr<const ServedResources> WithComputed(std::shared_ptr<const ServedResources> base) const;
   http::Response Health(const http::Request& request, const QueryParams& query);
   http::Response Metrics();
   http::Response OpenApi(const http::Request& request);
@@ -75,6 +80,10 @@ class ApiHandler : public http::Handler {
   std::once_flag openapi_once_;
   std::unique_ptr<const openapi::OpenApiService> openapi_;
   RestHandler rest_;
+
+  mutable Mutex computed_mu_;
+  mutable std::shared_ptr<const ServedResources> computed_base_ GUARDED_BY(computed_mu_);
+  mutable std::shared_ptr<const ServedResources> computed_served_ GUARDED_BY(computed_mu_);
 
   Mutex metrics_mu_;
   std::map<std::string, uint64_t> request_counts_ GUARDED_BY(metrics_mu_);

@@ -93,6 +93,8 @@ int ApiServer::port() const { return parts_->https ? parts_->https->port() : 0; 
 
 http::Handler* ApiServer::handler() const { return parts_->handler.get(); }
 
+KubeletClient* ApiServer::kubelet() const { return parts_->kubelet.get(); }
+
 void ApiServer::Stop() {
   if (parts_->https) parts_->https->Stop();
   parts_->https.reset();
@@ -136,6 +138,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   deps.services = parts->services.get();
   deps.clock = clock;
   deps.ticker = parts->ticker.get();
+  deps.event_ttl = options.event_ttl;
   if (options.enable_node_proxy) {
     Result<std::unique_ptr<KubeletClient>> kubelet = KubeletClient::Create(
         {.client_cert_pem = pki->apiserver_client_cert_pem + pki->ca_cert_pem,
@@ -160,6 +163,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, st
   if (!crds.ok()) return crds.status();
   parts->crds = std::move(crds).value();
   handler_options.crds = parts->crds.get();
+  handler_options.computed = options.computed_api;
   Result<authn::TokenSigner> signer = authn::TokenSigner::FromPrivateKeyPem(pki->service_account_key_pem);
   if (!signer.ok()) return signer.status();
   Result<authn::TokenVerifier> verifier = authn::TokenVerifier::FromPublicKeyPem(

@@ -7,6 +7,7 @@
 // Concurrency: Start and Stop from one thread; everything else runs on the server's threads.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@
 #include "src/store/kv_store.h"
 
 namespace kite::apiserver {
+
+class ComputedApi;    // computed_api.h
+class KubeletClient;  // kubelet_client.h
 
 struct ApiServerOptions {
   std::string server_dir;     // <data-dir>/server: tls/ goes here
@@ -32,6 +36,12 @@ struct ApiServerOptions {
   // answer 503.
   bool enable_node_proxy = true;
   Clock* clock = nullptr;       // null = the system clock
+  // How long an Event is kept after its last write (kube-apiserver's --event-ttl): a TTL
+  // on its store key; zero = forever.
+  std::chrono::milliseconds event_ttl{std::chrono::hours(1)};
+  // An API group computed by other code (the metrics API); not owned, must outlive the
+  // server; null = none.
+  ComputedApi* computed_api = nullptr;
 };
 
 class ApiServer {
@@ -42,6 +52,9 @@ class ApiServer {
   // The request handler behind HTTPS, for in-process clients (controllers, the embedded
   // agent); null after Stop.
   http::Handler* handler() const;
+  // How the server reaches node agents (kubelet_client.h): null when node proxying is
+  // disabled, and after Stop. Valid until Stop.
+  KubeletClient* kubelet() const;
   void Stop();
 
  private:

@@ -429,14 +429,25 @@ http::HandlerResult ServeStream(const RestRequest& r, store::KvStore* kv, Kubele
   }
   std::vector<std::pair<std::string, std::string>> params;
   if (sub == "portforward") {
+    // Kubernetes' query conversion: every value is a comma-separated list of uint16s.
     std::vector<std::string> ports;
     for (const std::string& value : QueryValues(request, "ports")) {
-      int64_t port = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
-      if (ec != std::errc() || end != value.data() + value.size() || port < INT32_MIN || port > INT32_MAX) {
-        return ErrorResponse(BadRequestError("strconv.ParseInt: parsing \"" + value + "\": invalid syntax"));
+      size_t start = 0;
+      for (;;) {
+        size_t comma = value.find(',', start);
+        std::string part = value.substr(start, comma == std::string::npos ? comma : comma - start);
+        uint64_t port = 0;
+        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), port);
+        bool syntax = !part.empty() && end == part.data() + part.size() &&
+                      part.find_first_not_of("0123456789") == std::string::npos;
+        if (!syntax || ec != std::errc() || port > 65535) {
+          return ErrorResponse(BadRequestError("cannot convert to []int32: strconv.ParseUint: parsing \"" + part +
+                                               (syntax ? "\": value out of range" : "\": invalid syntax")));
+        }
+        ports.push_back(std::to_string(port));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
       }
-      ports.push_back(std::to_string(port));
     }
     if (!ports.empty()) {
       std::string joined;

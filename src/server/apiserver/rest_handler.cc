@@ -9,10 +9,12 @@
 #include "src/server/apiserver/field_validation.h"
 #include "src/server/apiserver/node_proxy.h"
 #include "src/server/admission/admission.h"
+#include "src/server/admission/default_storage_class.h"
 #include "src/server/apply/apply.h"
 #include "src/server/crd/crd_validation.h"
 #include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
+#include "src/server/apiserver/version_conversion.h"
 #include "src/server/validation/object_meta_validation.h"
 #include "src/server/patch/json_patch.h"
 #include "src/server/patch/merge_patch.h"
@@ -166,6 +168,31 @@ void AdmitNewPod(Document& pod) {
     tolerations->PushBack(std::move(t), a);
   }
   AddServiceAccountTokenVolume(*spec, a);
+}
+
+// Kubernetes' DefaultStorageClass admission plugin: a new claim that names no class gets
+// the default one (read from the store: one range over the few StorageClasses).
+void AdmitNewClaim(Document& claim, store::KvStore* kv) {
+  Result<store::RangeResult> classes =
+      kv->Range(store::RangeRequest::Prefix(CollectionPrefix("storage.k8s.io", "storageclasses", "")));
+  if (!classes.ok()) return;
+  std::vector<Document> parsed;
+  parsed.reserve(classes->kvs.size());
+  for (const store::KeyValue& item : classes->kvs) {
+    if (Result<Document> doc = ParseJsonObject(item.value); doc.ok()) parsed.push_back(std::move(doc).value());
+  }
+  std::vector<const Value*> views;
+  for (const Document& d : parsed) views.push_back(&d);
+  admission::AdmitDefaultStorageClass(claim, views, claim.GetAllocator());
+}
+
+// Events live for the configured TTL after each write; every other object until deleted.
+store::WriteOptions WriteOptionsFor(const RestRequest& r, std::chrono::milliseconds event_ttl) {
+  store::WriteOptions options;
+  if (r.resource->resource == "events" && (r.resource->group.empty() || r.resource->group == "events.k8s.io")) {
+    options.ttl = event_ttl;
+  }
+  return options;
 }
 
 bool IsApply(const RestRequest& r) {
@@ -441,8 +468,49 @@ std::string TableOf(const resources::ResourceInfo& info, const CustomResourceSer
   return ToJson(out);
 }
 
+// Version conversion (version_conversion.h): kinds served at several versions are stored
+// at one; bodies are converted on the way in, stored objects on the way out.
+const VersionConversions* ConversionsFor(const RestRequest& r) {
+  const VersionConversions& c = VersionConversions::Builtin();
+  if (r.custom || c.StorageVersion(r.resource->group, r.resource->kind).empty()) return nullptr;
+  return &c;
+}
+
+std::optional<ApiError> ToStorageVersion(const RestRequest& r, Document& object) {
+  const VersionConversions* c = ConversionsFor(r);
+  if (!c) return std::nullopt;
+  Status s = c->ConvertTo(r.resource->group, r.resource->kind,
+                          c->StorageVersion(r.resource->group, r.resource->kind), object);
+  if (!s.ok()) return BadRequestError(s.message());
+  return std::nullopt;
+}
+
+std::optional<ApiError> ToRequestVersion(const RestRequest& r, Document& object) {
+  const VersionConversions* c = ConversionsFor(r);
+  if (!c) return std::nullopt;
+  Status s = c->ConvertTo(r.resource->group, r.resource->kind, r.resource->version, object);
+  if (!s.ok()) return InternalServerError("converting the stored object: " + s.message());
+  return std::nullopt;
+}
+
+// A stored object's JSON at the request's version (unchanged if it cannot be converted).
+std::string ToRequestVersionJson(const RestRequest& r, std::string object_json) {
+  const VersionConversions* c = ConversionsFor(r);
+  if (!c) return object_json;
+  Result<std::string> converted =
+      c->ConvertJsonTo(r.resource->group, r.resource->kind, r.resource->version, object_json);
+  return converted.ok() ? std::move(converted).value() : object_json;
+}
+
+// The version admission defaults and validates at: the stored one.
+std::string AdmissionVersion(const RestRequest& r) {
+  const VersionConversions* c = ConversionsFor(r);
+  return c ? std::string(c->StorageVersion(r.resource->group, r.resource->kind)) : r.resource->version;
+}
+
 http::HandlerResult ObjectResponse(const RestRequest& r, int status, std::string object_json,
                                    int64_t now_ms) {
+  object_json = ToRequestVersionJson(r, std::move(object_json));
   OutputKind kind = NegotiateObjectOutput(r.http->Header("accept"));
   if (kind == OutputKind::kNotAcceptable) return ErrorResponse(NotAcceptableError());
   if (kind == OutputKind::kTable) {
@@ -564,6 +632,7 @@ http::HandlerResult RestHandler::CreateObject(const RestRequest& r, Document obj
   }
   std::vector<std::string> warnings;
   if (auto e = ValidateFields(r, object, warnings)) return ErrorResponse(*e);
+  if (auto e = ToStorageVersion(r, object)) return ErrorResponse(*e);
   return WithWarnings(CreateValidated(r, std::move(object)), warnings);
 }
 
@@ -596,7 +665,7 @@ http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document 
     std::string name = ObjectName(object);
     std::string stored = EncodeForStorage(object);
     if (IsDryRun(r)) return ObjectResponse(r, 201, stored, now);
-    Result<int64_t> revision = deps_.kv->Create(KeyOf(r, name), stored);
+    Result<int64_t> revision = deps_.kv->Create(KeyOf(r, name), stored, WriteOptionsFor(r, deps_.event_ttl));
     if (revision.ok()) return ObjectResponse(r, 201, WithResourceVersion(stored, *revision), now);
     if (revision.status().code() == StatusCode::kAlreadyExists && generated) continue;
     return ErrorResponse(FromStoreStatus(revision.status(), GR(r), name));
@@ -633,11 +702,12 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     // Built-in kinds: Kubernetes' defaults, the admission plugins that fill in pods, then
     // the kind's validation.
     const std::string& group = r.resource->group;
-    const std::string& version = r.resource->version;
+    const std::string version = AdmissionVersion(r);
     const std::string& kind = r.resource->kind;
     if (old) admission::PrepareForUpdate(group, version, kind, object, *old, object.GetAllocator());
     admission::ApplyDefaults(group, version, kind, object, object.GetAllocator());
     if (!old && group.empty() && kind == "Pod") AdmitNewPod(object);
+    if (!old && group.empty() && kind == "PersistentVolumeClaim") AdmitNewClaim(object, deps_.kv);
     std::vector<StatusCause> causes = admission::Validate(group, version, kind, object, old, r.info.subresource);
     if (!causes.empty()) return InvalidError(group, kind, ObjectName(object), std::move(causes));
   }
@@ -728,7 +798,7 @@ http::HandlerResult RestHandler::List(const RestRequest& r) {
         Result<Document> doc = ParseJsonObject(object);
         if (!doc.ok() || !selectors->Matches(*doc)) continue;
       }
-      items.push_back(std::move(object));
+      items.push_back(ToRequestVersionJson(r, std::move(object)));
     }
     next_token = page->continue_token;
     if (next_token.empty() || limit == 0 || static_cast<int64_t>(items.size()) >= limit) break;
@@ -813,6 +883,13 @@ http::HandlerResult RestHandler::Watch(const RestRequest& r) {
     Selectors s = std::move(selectors.value());
     options.filter = [s = std::move(s)](const Value& object) { return s.Matches(object); };
   }
+  if (ConversionsFor(r)) {
+    RestRequest at_version = r;  // keeps the served resources alive; not the HTTP request
+    at_version.http = nullptr;
+    options.transform = [at_version](const std::string& object_json) {
+      return ToRequestVersionJson(at_version, object_json);
+    };
+  }
   if (output == OutputKind::kTable) {
     // The snapshot is held for the life of the watch: the pointers into it stay valid
     // however the served resources change meanwhile.
@@ -822,10 +899,12 @@ http::HandlerResult RestHandler::Watch(const RestRequest& r) {
     QueryParams q = r.query;
     Clock* clock = deps_.clock;
     auto first = std::make_shared<bool>(true);
-    options.transform = [served, info, custom, q, clock, first](const std::string& object_json) {
+    auto convert = options.transform;
+    options.transform = [served, info, custom, q, clock, first, convert](const std::string& object_json) {
       bool headers = *first;
       *first = false;
-      return TableOf(*info, custom, {object_json}, nullptr, headers, q, clock->NowMillis());
+      return TableOf(*info, custom, {convert ? convert(object_json) : object_json}, nullptr, headers, q,
+                     clock->NowMillis());
     };
   }
 
@@ -917,7 +996,15 @@ http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mut
     if (!precondition.empty() && precondition != current_rv) {
       return ErrorResponse(ModifiedConflictError(GR(r), r.info.name));
     }
-    ApiResult<Document> desired = mutate(*current);
+    // The mutation (a patch, say) sees the object at the request's version.
+    Document at_version;
+    const Value* seen = &*current;
+    if (ConversionsFor(r)) {
+      at_version.CopyFrom(*current, at_version.GetAllocator());
+      if (auto e = ToRequestVersion(r, at_version)) return ErrorResponse(*e);
+      seen = &at_version;
+    }
+    ApiResult<Document> desired = mutate(*seen);
     if (!desired.ok()) return ErrorResponse(desired.error());
     Document& object = desired.value();
     if (!object.IsObject()) return ErrorResponse(BadRequestError("the result is not a JSON object"));
@@ -931,6 +1018,7 @@ http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mut
     }
     warnings.clear();
     if (auto e = ValidateFields(r, object, warnings)) return ErrorResponse(*e);
+    if (auto e = ToStorageVersion(r, object)) return ErrorResponse(*e);
     PreserveOnUpdate(r, *current, object, status_only);
     std::vector<StatusCause> causes =
         validation::ValidateObjectMeta(object, validation::NameRuleFor(r.resource->group, r.resource->resource));
@@ -950,7 +1038,7 @@ http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mut
       if (deleted.status().code() == StatusCode::kConflict && !conditional) continue;
       return ErrorResponse(FromStoreStatus(deleted.status(), GR(r), r.info.name));
     }
-    Result<int64_t> revision = deps_.kv->Update(key, stored, kv->mod_revision);
+    Result<int64_t> revision = deps_.kv->Update(key, stored, kv->mod_revision, WriteOptionsFor(r, deps_.event_ttl));
     if (revision.ok()) return ObjectResponse(r, 200, WithResourceVersion(stored, *revision), now);
     if (revision.status().code() == StatusCode::kConflict && !conditional) continue;
     return ErrorResponse(FromStoreStatus(revision.status(), GR(r), r.info.name));

@@ -11,6 +11,7 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -63,6 +64,9 @@ struct RestDependencies {
   // Reaches node agents for pods/log, exec, attach and portforward (node_proxy.h); null =
   // those answer 503.
   KubeletClient* kubelet = nullptr;
+  // Events (core and events.k8s.io) expire this long after their last create, update or
+  // patch (a TTL on the store key, as Kubernetes leases them in etcd); zero = never.
+  std::chrono::milliseconds event_ttl{std::chrono::hours(1)};
 };
 
 class RestHandler {

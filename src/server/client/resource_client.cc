@@ -147,4 +147,15 @@ Result<Document> ResourceClient::CreateSubresource(std::string_view ns, std::str
   return Send(Req("POST", PathOf(ns, name, subresource), "", json::ToJson(body)));
 }
 
+Result<Document> ResourceClient::GetSubresource(std::string_view ns, std::string_view name,
+                                                std::string_view subresource) const {
+  return Send(Req("GET", PathOf(ns, name, subresource)));
+}
+
+Result<Document> ResourceClient::UpdateSubresource(std::string_view ns, std::string_view name,
+                                                   std::string_view subresource,
+                                                   const rapidjson::Value& body) const {
+  return Send(Req("PUT", PathOf(ns, name, subresource), "", json::ToJson(body)));
+}
+
 }  // namespace kite::client

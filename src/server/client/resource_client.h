@@ -63,6 +63,14 @@ class ResourceClient {
                                                 std::string_view subresource,
                                                 const rapidjson::Value& body) const;
 
+  // GET / PUT of a subresource that is an object of its own (deployments/scale: an
+  // autoscaling/v1 Scale). The PUT body's metadata.resourceVersion is the precondition.
+  Result<rapidjson::Document> GetSubresource(std::string_view ns, std::string_view name,
+                                             std::string_view subresource) const;
+  Result<rapidjson::Document> UpdateSubresource(std::string_view ns, std::string_view name,
+                                                std::string_view subresource,
+                                                const rapidjson::Value& body) const;
+
   // The collection or object path: "/apis/apps/v1/namespaces/ns/deployments[/name[/sub]]".
   std::string PathOf(std::string_view ns, std::string_view name = "",
                      std::string_view subresource = "") const;

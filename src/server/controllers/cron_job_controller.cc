@@ -6,12 +6,15 @@
 #include <set>
 
 #include "src/server/client/well_known_resources.h"
-#include "src/server/controllers/cron_schedule.h"
 #include "src/server/controllers/pod_control.h"
+#include "src/server/cron/cron_schedule.h"
+#include "src/server/cron/time_zone.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::controllers {
 
+using cron::CronSchedule;
+using cron::TimeZone;
 using rapidjson::Document;
 using rapidjson::Value;
 
@@ -208,7 +211,7 @@ Document JobFromTemplate(const Value& cron_job, int64_t scheduled, const TimeZon
   if (const Value* from = tmd ? json::Member(*tmd, "annotations") : nullptr; from && from->IsObject()) {
     annotations.CopyFrom(*from, a);
   }
-  json::SetStringMember(annotations, kCronJobScheduledTimestampAnnotation, FormatRfc3339InZone(scheduled, annotation_zone), a);
+  json::SetStringMember(annotations, kCronJobScheduledTimestampAnnotation, cron::FormatRfc3339InZone(scheduled, annotation_zone), a);
   json::SetMember(md, "annotations", std::move(annotations), a);
   Value refs(rapidjson::kArrayType);
   refs.PushBack(NewControllerRef(cron_job, kApiVersion, kKind, a), a);
@@ -233,7 +236,6 @@ void CronJobController::Register(client::InformerFactory& informers, WorkQueue& 
   jobs_ = &informers.For(client::kJobs);
   cron_job_client_.emplace(informers.ClientFor(client::kCronJobs));
   job_client_.emplace(informers.ClientFor(client::kJobs));
-  event_client_.emplace(informers.ClientFor(client::kEvents));
   cron_jobs_->AddHandlers({
       .on_add = [this](const client::ObjectPtr& cj) { queue_->Add(client::ObjectKey(*cj)); },
       // A changed schedule is looked at now; the sync computes the next time.
@@ -277,43 +279,8 @@ std::vector<client::ObjectPtr> CronJobController::JobsOf(const Value& cron_job) 
 
 void CronJobController::RecordEvent(const Value& cron_job, std::string_view type, std::string_view reason,
                                     const std::string& message) {
-  static std::atomic<uint64_t> sequence{0};
-  int64_t now = options_.clock->NowMillis();
-  Document event(rapidjson::kObjectType);
-  auto& a = event.GetAllocator();
-  json::SetStringMember(event, "apiVersion", "v1", a);
-  json::SetStringMember(event, "kind", "Event", a);
-  // "<object>.<hex>", as client-go's recorder names events.
-  char suffix[32];
-  std::snprintf(suffix, sizeof(suffix), ".%llx",
-                static_cast<unsigned long long>(now) * 1'000'000ULL + (sequence++ % 1'000'000ULL));
-  Value md(rapidjson::kObjectType);
-  json::SetStringMember(md, "name", std::string(NameOf(cron_job)) + suffix, a);
-  json::SetStringMember(md, "namespace", NamespaceOf(cron_job), a);
-  json::SetMember(event, "metadata", std::move(md), a);
-  Value involved(rapidjson::kObjectType);
-  json::SetStringMember(involved, "kind", kKind, a);
-  json::SetStringMember(involved, "namespace", NamespaceOf(cron_job), a);
-  json::SetStringMember(involved, "name", NameOf(cron_job), a);
-  json::SetStringMember(involved, "uid", UidOf(cron_job), a);
-  json::SetStringMember(involved, "apiVersion", kApiVersion, a);
-  const Value* cmd = json::Member(cron_job, "metadata");
-  if (std::string_view rv = cmd ? json::StringMember(*cmd, "resourceVersion") : ""; !rv.empty()) {
-    json::SetStringMember(involved, "resourceVersion", rv, a);
-  }
-  json::SetMember(event, "involvedObject", std::move(involved), a);
-  json::SetStringMember(event, "reason", reason, a);
-  json::SetStringMember(event, "message", message, a);
-  Value source(rapidjson::kObjectType);
-  json::SetStringMember(source, "component", "cronjob-controller", a);
-  json::SetMember(event, "source", std::move(source), a);
-  json::SetStringMember(event, "firstTimestamp", FormatRfc3339Seconds(now), a);
-  json::SetStringMember(event, "lastTimestamp", FormatRfc3339Seconds(now), a);
-  json::SetMember(event, "count", Value(1), a);
-  json::SetStringMember(event, "type", type, a);
-  json::SetStringMember(event, "reportingComponent", "cronjob-controller", a);
-  json::SetStringMember(event, "reportingInstance", "", a);
-  (void)event_client_->Create(NamespaceOf(cron_job), event);  // best effort, as client-go's recorder
+  options_.recorder.Event(cron_job, type == "Warning" ? client::EventType::kWarning : client::EventType::kNormal,
+                          reason, message);
 }
 
 bool CronJobController::DeleteJob(SyncState& state, const Value& job) {
@@ -470,7 +437,7 @@ std::optional<std::chrono::milliseconds> CronJobController::SyncCronJob(SyncStat
   std::optional<int64_t> deadline = SpecInt(state.cron_job, "startingDeadlineSeconds");
   if (deadline && scheduled + *deadline * 1000 < now) {
     RecordEvent(state.cron_job, "Warning", "MissSchedule",
-                "Missed scheduled time to start a job: " + FormatRfc1123Z(scheduled));
+                "Missed scheduled time to start a job: " + cron::FormatRfc1123Z(scheduled));
     return NextScheduleDelay(state.cron_job, now, *schedule);
   }
   std::string job_name = std::string(NameOf(state.cron_job)) + "-" + std::to_string(scheduled / 60000);

@@ -20,10 +20,10 @@
 //    (RFC 3339 in spec.timeZone, UTC without one) and a controller reference; it joins
 //    status.active and status.lastScheduleTime is set (event SuccessfulCreate);
 //  - the key is queued again for the next schedule time (plus 100 ms, as Kubernetes).
-// Schedules are evaluated by CronSchedule (cron_schedule.h), in spec.timeZone, the
-// schedule's CRON_TZ=/TZ= prefix, or the server's local zone.
-// Events are recorded as core/v1 Events from "cronjob-controller" (failures to record them
-// are ignored).
+// Schedules are evaluated by cron::CronSchedule (src/server/cron/cron_schedule.h), in
+// spec.timeZone, the schedule's CRON_TZ=/TZ= prefix, or the server's local zone.
+// Events (SuccessfulCreate, SawCompletedJob, SuccessfulDelete, MissSchedule, ...) go to
+// Options::recorder.
 //
 // Thread-safety: Register once before the informers start; Reconcile from any number of
 // workers (the work queue never hands one key to two workers).
@@ -34,6 +34,7 @@
 #include <string>
 
 #include "src/base/clock.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/controllers/controller_ref.h"
 
@@ -49,9 +50,11 @@ class CronJobController final : public Controller {
     // When positive, a CronJob is looked at again at least this often (real time), so that a
     // test moving a FakeClock sees its schedule fire; 0: exactly at the next schedule time.
     std::chrono::milliseconds max_requeue{0};
+    // Where the Events go (component "cronjob-controller"); default: none are recorded.
+    client::EventRecorder recorder;
   };
   CronJobController() : CronJobController(Options{}) {}
-  explicit CronJobController(Options options) : options_(options) {}
+  explicit CronJobController(Options options) : options_(std::move(options)) {}
 
   std::string_view Name() const override { return "cronjob"; }
   void Register(client::InformerFactory& informers, WorkQueue& queue) override;
@@ -78,7 +81,6 @@ class CronJobController final : public Controller {
   client::Informer* jobs_ = nullptr;
   std::optional<client::ResourceClient> cron_job_client_;
   std::optional<client::ResourceClient> job_client_;
-  std::optional<client::ResourceClient> event_client_;
 };
 
 }  // namespace kite::controllers

@@ -339,6 +339,7 @@ struct Deletion {
 
 struct SyncContext {
   const Clock* clock;
+  const client::EventRecorder* recorder;
   WorkQueue* queue;
   PodExpectations* creations;
   PodExpectations* deletions;
@@ -608,6 +609,9 @@ void DaemonSetSync::PodsShouldBeOnNode(const Value& node, const NodePods& node_p
           continue;
         }
         ctx_.backoff->Next(backoff_key);
+        ctx_.recorder->Event(ds_, client::EventType::kWarning, "FailedDaemonPod",
+                             "Found failed daemon pod " + client::ObjectKey(*pod) + " on node " + std::string(name) +
+                                 ", will try to kill it");
         doomed.push_back({pod, false});
       } else if (Phase(*pod) == "Succeeded") {
         doomed.push_back({pod, false});
@@ -699,10 +703,13 @@ Status DaemonSetSync::SyncNodes(const std::vector<Deletion>& doomed, const std::
       Result<rapidjson::Document> made = ctx_.pods->Create(Namespace(), pod);
       if (made.ok()) {
         ++created;
+        ctx_.recorder->Event(ds_, client::EventType::kNormal, "SuccessfulCreate",
+                             "Created pod: " + std::string(NameOf(*made)));
         return Status();
       }
       // Every create fails in a terminating namespace; nothing to report.
       if (made.status().message().find("because it is being terminated") != std::string::npos) return Status();
+      ctx_.recorder->Event(ds_, client::EventType::kWarning, "FailedCreate", "Error creating: " + made.status().message());
       return made.status();
     });
     // Creates refused or never sent will never show up in the cache.
@@ -714,9 +721,14 @@ Status DaemonSetSync::SyncNodes(const std::vector<Deletion>& doomed, const std::
     std::string options = R"({"preconditions":{"uid":")" + std::string(UidOf(pod)) + R"("})";
     options += doomed[i].force ? R"(,"gracePeriodSeconds":0})" : "}";
     Status s = ctx_.pods->Delete(Namespace(), NameOf(pod), options);
-    if (!s.ok()) {
+    if (s.ok()) {
+      ctx_.recorder->Event(ds_, client::EventType::kNormal, "SuccessfulDelete", "Deleted pod: " + std::string(NameOf(pod)));
+    } else {
       ctx_.deletions->DeletionObserved(key_, client::ObjectKey(pod));
-      if (s.code() != StatusCode::kNotFound && first_error.ok()) first_error = s;
+      if (s.code() != StatusCode::kNotFound) {
+        ctx_.recorder->Event(ds_, client::EventType::kWarning, "FailedDelete", "Error deleting: " + s.message());
+        if (first_error.ok()) first_error = s;
+      }
     }
   }
   return first_error;
@@ -982,8 +994,8 @@ void DaemonSetController::FailedPodBackoff::Next(const std::string& key) {
   e.last_ms = now;
 }
 
-DaemonSetController::DaemonSetController(const Clock* clock)
-    : clock_(clock), creations_(clock), deletions_(clock), failed_backoff_(clock) {}
+DaemonSetController::DaemonSetController(const Clock* clock, client::EventRecorder recorder)
+    : clock_(clock), recorder_(std::move(recorder)), creations_(clock), deletions_(clock), failed_backoff_(clock) {}
 
 void DaemonSetController::Register(client::InformerFactory& informers, WorkQueue& queue) {
   queue_ = &queue;
@@ -1142,8 +1154,8 @@ Status DaemonSetController::Reconcile(const std::string& key) {
   Result<std::vector<ObjectPtr>> revisions = revision_refs.Claim(revisions_->List(ns));
   if (!revisions.ok()) return revisions.status();
 
-  SyncContext ctx{clock_,       queue_,        &creations_,    &deletions_,       &failed_backoff_,
-                  &*ds_client_, &*pod_client_, &*node_client_, &*revision_client_};
+  SyncContext ctx{clock_,           &recorder_,   queue_,        &creations_,    &deletions_,
+                  &failed_backoff_, &*ds_client_, &*pod_client_, &*node_client_, &*revision_client_};
   DaemonSetSync sync(ctx, key, ds, nodes_->List(), std::move(pods).value(), std::move(revisions).value());
   return sync.Run();
 }

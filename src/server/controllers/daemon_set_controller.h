@@ -53,6 +53,7 @@
 
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/controllers/controller_ref.h"
 #include "src/server/controllers/pod_control_expectations.h"
@@ -81,7 +82,9 @@ std::optional<std::string> DaemonPodTargetNode(const rapidjson::Value& pod);
 class DaemonSetController final : public Controller {
  public:
   // `clock` (availability, back-off, expectation expiry) must outlive the controller.
-  explicit DaemonSetController(const Clock* clock = SystemClock::Get());
+  // `recorder` gets the Events SuccessfulCreate, FailedCreate, SuccessfulDelete,
+  // FailedDelete and FailedDaemonPod (default: none are recorded).
+  explicit DaemonSetController(const Clock* clock = SystemClock::Get(), client::EventRecorder recorder = {});
 
   std::string_view Name() const override { return "daemonset"; }
   void Register(client::InformerFactory& informers, WorkQueue& queue) override;
@@ -123,6 +126,7 @@ class DaemonSetController final : public Controller {
   void EnqueueAll();
 
   const Clock* clock_;
+  const client::EventRecorder recorder_;
   PodExpectations creations_;
   PodExpectations deletions_;
   FailedPodBackoff failed_backoff_;

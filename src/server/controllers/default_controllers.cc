@@ -6,9 +6,12 @@
 #include "src/server/controllers/deployment_controller.h"
 #include "src/server/controllers/endpoints_controller.h"
 #include "src/server/controllers/garbage_collector.h"
+#include "src/server/controllers/horizontal_pod_autoscaler.h"
 #include "src/server/controllers/job_controller.h"
+#include "src/server/controllers/local_path_provisioner.h"
 #include "src/server/controllers/namespace_controller.h"
 #include "src/server/controllers/node_lifecycle_controller.h"
+#include "src/server/controllers/persistent_volume_binder.h"
 #include "src/server/controllers/replica_set_controller.h"
 #include "src/server/controllers/root_ca_publisher.h"
 #include "src/server/controllers/service_account_controller.h"
@@ -17,19 +20,30 @@
 namespace kite::controllers {
 
 std::vector<std::unique_ptr<Controller>> DefaultControllers(const DefaultControllersOptions& options) {
+  auto recorder = [&](const char* component) {
+    return options.events ? options.events->NewRecorder({component, ""}) : client::EventRecorder();
+  };
+  const Clock* clock = SystemClock::Get();
   std::vector<std::unique_ptr<Controller>> all;
   all.push_back(std::make_unique<ServiceAccountController>());
   all.push_back(std::make_unique<GarbageCollector>(BuiltinGcResources()));
-  all.push_back(std::make_unique<NodeLifecycleController>());
+  NodeLifecycleOptions node_lifecycle;
+  node_lifecycle.recorder = recorder("node-controller");
+  all.push_back(std::make_unique<NodeLifecycleController>(std::move(node_lifecycle)));
   all.push_back(std::make_unique<EndpointsController>());
   all.push_back(std::make_unique<CrdController>());
-  all.push_back(std::make_unique<ReplicaSetController>());
-  all.push_back(std::make_unique<DeploymentController>());
-  all.push_back(std::make_unique<StatefulSetController>());
-  all.push_back(std::make_unique<DaemonSetController>());
+  all.push_back(std::make_unique<ReplicaSetController>(clock, recorder("replicaset-controller")));
+  all.push_back(std::make_unique<DeploymentController>(clock, recorder("deployment-controller")));
+  all.push_back(std::make_unique<StatefulSetController>(clock, recorder("statefulset-controller")));
+  all.push_back(std::make_unique<DaemonSetController>(clock, recorder("daemonset-controller")));
   all.push_back(std::make_unique<JobController>());
-  all.push_back(std::make_unique<CronJobController>());
+  CronJobController::Options cron_jobs;
+  cron_jobs.recorder = recorder("cronjob-controller");
+  all.push_back(std::make_unique<CronJobController>(std::move(cron_jobs)));
   all.push_back(std::make_unique<NamespaceController>());
+  all.push_back(std::make_unique<HorizontalPodAutoscalerController>());
+  all.push_back(std::make_unique<PersistentVolumeBinder>());
+  all.push_back(std::make_unique<LocalPathProvisioner>());
   if (!options.root_ca_pem.empty()) all.push_back(std::make_unique<RootCaPublisher>(options.root_ca_pem));
   return all;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "src/server/client/event_broadcaster.h"
 #include "src/server/controllers/controller.h"
 
 namespace kite::controllers {
@@ -14,6 +15,10 @@ struct DefaultControllersOptions {
   // The cluster CA certificate (PEM) published as the kube-root-ca.crt ConfigMap in every
   // namespace; empty: no publisher.
   std::string root_ca_pem;
+  // Where the controllers' Events go, each under its upstream component name
+  // ("replicaset-controller", "deployment-controller", "node-controller", ...); null = no
+  // Events. Must outlive the controllers.
+  client::EventBroadcaster* events = nullptr;
 };
 
 std::vector<std::unique_ptr<Controller>> DefaultControllers(const DefaultControllersOptions& options = {});

@@ -50,11 +50,12 @@ bool IsOwnedBy(const Value& object, std::string_view uid) {
 // after every write.
 class DeploymentSync {
  public:
-  DeploymentSync(const Clock* clock, WorkQueue* queue, const client::ResourceClient* deployments,
-                 const client::ResourceClient* replica_sets, client::Informer* rs_cache,
-                 rapidjson::Document deployment, std::vector<ObjectPtr> rss, std::vector<ObjectPtr> pods,
-                 std::function<void(const ObjectPtr&)> on_write)
+  DeploymentSync(const Clock* clock, const client::EventRecorder* recorder, WorkQueue* queue,
+                 const client::ResourceClient* deployments, const client::ResourceClient* replica_sets,
+                 client::Informer* rs_cache, rapidjson::Document deployment, std::vector<ObjectPtr> rss,
+                 std::vector<ObjectPtr> pods, std::function<void(const ObjectPtr&)> on_write)
       : clock_(clock),
+        recorder_(recorder),
         queue_(queue),
         deployments_(deployments),
         replica_sets_(replica_sets),
@@ -113,6 +114,7 @@ class DeploymentSync {
   int64_t Now() const { return clock_->NowMillis(); }
 
   const Clock* clock_;
+  const client::EventRecorder* recorder_;
   WorkQueue* queue_;
   const client::ResourceClient* deployments_;
   const client::ResourceClient* replica_sets_;
@@ -306,6 +308,7 @@ Status DeploymentSync::CreateNewRs(int64_t new_revision) {
     return created.status();
   } else {
     std::string msg = "Failed to create new replica set " + Quoted(name) + ": " + created.status().message();
+    recorder_->Event(d_, client::EventType::kWarning, "ReplicaSetCreateError", msg);
     if (ProgressDeadlineSeconds(d_)) {
       SetCondition(status, NewCondition("Progressing", "False", "ReplicaSetCreateError", msg, Now()));
       (void)WriteStatus(status);  // the create error is the one to report
@@ -314,6 +317,10 @@ Status DeploymentSync::CreateNewRs(int64_t new_revision) {
   }
   new_uid_ = std::string(UidOf(*made));
   Track(made);
+  if (!already_exists && RsSpecReplicas(*made) > 0) {
+    recorder_->Eventf(d_, client::EventType::kNormal, "ScalingReplicaSet", "Scaled up replica set %s from 0 to %d",
+                      std::string(NameOf(*made)).c_str(), static_cast<int>(RsSpecReplicas(*made)));
+  }
 
   KITE_RETURN_IF_ERROR(SetDeploymentRevision(new_revision));
   if (!already_exists && ProgressDeadlineSeconds(d_)) {
@@ -669,7 +676,8 @@ Status DeploymentSync::SyncRolloutStatus() {
 Result<bool> DeploymentSync::ScaleReplicaSet(const ObjectPtr& rs, int32_t replicas) {
   int32_t desired = DeploymentReplicas(d_);
   int32_t max_replicas = desired + MaxSurge(d_);
-  bool resize = RsSpecReplicas(*rs) != replicas;
+  int32_t old_replicas = RsSpecReplicas(*rs);
+  bool resize = old_replicas != replicas;
   if (!resize && !ReplicasAnnotationsNeedUpdate(*rs, desired, max_replicas)) return false;
   rapidjson::Document copy;
   copy.CopyFrom(*rs, copy.GetAllocator());
@@ -679,6 +687,11 @@ Result<bool> DeploymentSync::ScaleReplicaSet(const ObjectPtr& rs, int32_t replic
   Result<rapidjson::Document> updated = replica_sets_->Update(copy);
   if (!updated.ok()) return updated.status();
   Track(Share(std::move(updated).value()));
+  if (resize) {
+    recorder_->Eventf(d_, client::EventType::kNormal, "ScalingReplicaSet", "Scaled %s replica set %s from %d to %d",
+                      replicas > old_replicas ? "up" : "down", std::string(NameOf(*rs)).c_str(),
+                      static_cast<int>(old_replicas), static_cast<int>(replicas));
+  }
   return resize;
 }
 
@@ -712,7 +725,8 @@ Status DeploymentSync::SetDeploymentRevision(int64_t revision) {
 
 }  // namespace
 
-DeploymentController::DeploymentController(const Clock* clock) : clock_(clock) {}
+DeploymentController::DeploymentController(const Clock* clock, client::EventRecorder recorder)
+    : clock_(clock), recorder_(std::move(recorder)) {}
 
 void DeploymentController::Register(client::InformerFactory& informers, WorkQueue& queue) {
   queue_ = &queue;
@@ -866,7 +880,7 @@ Status DeploymentController::Reconcile(const std::string& key) {
                             &*rs_client_);
   Result<std::vector<ObjectPtr>> claimed = refs.Claim(Overlay(replica_sets_->List(ns), ns));
   if (!claimed.ok()) return claimed.status();
-  DeploymentSync sync(clock_, queue_, &*deployment_client_, &*rs_client_, replica_sets_, std::move(d),
+  DeploymentSync sync(clock_, &recorder_, queue_, &*deployment_client_, &*rs_client_, replica_sets_, std::move(d),
                       std::move(claimed).value(), pods_->List(ns),
                       [this](const ObjectPtr& rs) { RememberWrite(rs); });
   return sync.Run();

@@ -49,6 +49,7 @@
 
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/controllers/controller_ref.h"
 
@@ -56,8 +57,10 @@ namespace kite::controllers {
 
 class DeploymentController final : public Controller {
  public:
-  // `clock` (condition times, progress deadlines) must outlive the controller.
-  explicit DeploymentController(const Clock* clock = SystemClock::Get());
+  // `clock` (condition times, progress deadlines) must outlive the controller. `recorder`
+  // gets the Events ScalingReplicaSet ("Scaled up replica set x from 0 to 3") and
+  // ReplicaSetCreateError (default: none are recorded).
+  explicit DeploymentController(const Clock* clock = SystemClock::Get(), client::EventRecorder recorder = {});
 
   std::string_view Name() const override { return "deployment"; }
   void Register(client::InformerFactory& informers, WorkQueue& queue) override;
@@ -80,6 +83,7 @@ class DeploymentController final : public Controller {
   std::vector<client::ObjectPtr> Overlay(std::vector<client::ObjectPtr> cached, std::string_view ns);
 
   const Clock* clock_;
+  const client::EventRecorder recorder_;
   WorkQueue* queue_ = nullptr;
   client::Informer* deployments_ = nullptr;
   client::Informer* replica_sets_ = nullptr;

@@ -145,6 +145,10 @@ Status NodeLifecycleController::Reconcile(const std::string& node_name) {
   if (now - probe > options_.grace_period.count() && ConditionStatus(*node, "Ready") != "Unknown") {
     // The node update this makes brings the node back through the queue.
     KITE_RETURN_IF_ERROR(MarkUnknown(*node));
+    if (ConditionStatus(*node, "Ready") == "True") {
+      options_.recorder.Event(*node, client::EventType::kNormal, "NodeNotReady",
+                              "Node " + node_name + " status is now: NodeNotReady");
+    }
     return MarkPodsNotReady(node_name);
   }
   KITE_RETURN_IF_ERROR(SyncTaints(*node, now));
@@ -325,6 +329,10 @@ Result<int64_t> NodeLifecycleController::EvictPods(const Value& node, int64_t no
     if (*deadline <= now_ms) {
       auto [ns, name] = client::SplitObjectKey(client::ObjectKey(*pod));
       Status s = pod_client_->Delete(ns, name);
+      if (s.ok()) {
+        options_.recorder.Event(*pod, client::EventType::kNormal, "TaintManagerEviction",
+                                "Marking for deletion Pod " + client::ObjectKey(*pod));
+      }
       if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
     } else {
       next = next == 0 ? *deadline : std::min(next, *deadline);

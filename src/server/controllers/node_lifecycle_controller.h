@@ -18,6 +18,7 @@
 
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 
 namespace kite::controllers {
@@ -26,6 +27,10 @@ struct NodeLifecycleOptions {
   std::chrono::milliseconds grace_period{std::chrono::seconds(40)};
   std::chrono::milliseconds monitor_period{std::chrono::seconds(5)};
   Clock* clock = nullptr;  // null = the system clock
+  // Gets the Events NodeNotReady (on the Node, when this controller turns its Ready
+  // condition from True to Unknown) and TaintManagerEviction (on each evicted pod);
+  // default: none are recorded.
+  client::EventRecorder recorder;
 };
 
 class NodeLifecycleController final : public Controller {

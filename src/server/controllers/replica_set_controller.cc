@@ -47,7 +47,8 @@ bool NamespaceTerminating(const Status& s) {
 
 }  // namespace
 
-ReplicaSetController::ReplicaSetController(const Clock* clock) : clock_(clock), expectations_(clock) {}
+ReplicaSetController::ReplicaSetController(const Clock* clock, client::EventRecorder recorder)
+    : clock_(clock), recorder_(std::move(recorder)), expectations_(clock) {}
 
 void ReplicaSetController::Register(client::InformerFactory& informers, WorkQueue& queue) {
   queue_ = &queue;
@@ -214,10 +215,12 @@ Status ReplicaSetController::ManageReplicas(const std::string& key, const Value&
       Result<rapidjson::Document> made = pod_client_->Create(ns, pod);
       if (made.ok()) {
         ++created;
+        recorder_.Event(rs, client::EventType::kNormal, "SuccessfulCreate", "Created pod: " + std::string(NameOf(*made)));
         return Status();
       }
       // Every create fails in a terminating namespace; nothing to report.
       if (NamespaceTerminating(made.status())) return Status();
+      recorder_.Event(rs, client::EventType::kWarning, "FailedCreate", "Error creating: " + made.status().message());
       return made.status();
     });
     // Creates never sent or refused will never show up in the cache.
@@ -235,9 +238,14 @@ Status ReplicaSetController::ManageReplicas(const std::string& key, const Value&
       // The uid precondition keeps us from deleting a namesake created meanwhile.
       std::string options = R"({"preconditions":{"uid":")" + std::string(UidOf(*p)) + R"("}})";
       Status s = pod_client_->Delete(ns, NameOf(*p), options);
-      if (!s.ok()) {
+      if (s.ok()) {
+        recorder_.Event(rs, client::EventType::kNormal, "SuccessfulDelete", "Deleted pod: " + std::string(NameOf(*p)));
+      } else {
         expectations_.DeletionObserved(key, client::ObjectKey(*p));
-        if (s.code() != StatusCode::kNotFound && first_error.ok()) first_error = s;
+        if (s.code() != StatusCode::kNotFound) {
+          recorder_.Event(rs, client::EventType::kWarning, "FailedDelete", "Error deleting: " + s.message());
+          if (first_error.ok()) first_error = s;
+        }
       }
     }
     return first_error;

@@ -23,6 +23,7 @@
 #include <optional>
 
 #include "src/base/clock.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/controllers/controller_ref.h"
 #include "src/server/controllers/pod_control_expectations.h"
@@ -32,7 +33,9 @@ namespace kite::controllers {
 class ReplicaSetController final : public Controller {
  public:
   // `clock` (for availability and expectation expiry) must outlive the controller.
-  explicit ReplicaSetController(const Clock* clock = SystemClock::Get());
+  // `recorder` gets the Events SuccessfulCreate, FailedCreate, SuccessfulDelete and
+  // FailedDelete (default: none are recorded).
+  explicit ReplicaSetController(const Clock* clock = SystemClock::Get(), client::EventRecorder recorder = {});
 
   std::string_view Name() const override { return "replicaset"; }
   void Register(client::InformerFactory& informers, WorkQueue& queue) override;
@@ -59,6 +62,7 @@ class ReplicaSetController final : public Controller {
   void OnPodDelete(const client::ObjectPtr& pod);
 
   const Clock* clock_;
+  const client::EventRecorder recorder_;
   PodExpectations expectations_;
   WorkQueue* queue_ = nullptr;
   client::Informer* replica_sets_ = nullptr;

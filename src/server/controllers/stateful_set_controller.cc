@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <functional>
 #include <set>
@@ -188,12 +189,13 @@ struct StepResult {
 
 class StatefulSetSync {
  public:
-  StatefulSetSync(const Clock* clock, StatefulSetController::PendingDeletes* pending,
-                  const client::ResourceClient* sets, const client::ResourceClient* pods,
-                  const client::ResourceClient* revisions, const client::ResourceClient* claims,
-                  const client::Informer* claim_cache, ObjectPtr set, std::vector<ObjectPtr> pods_owned,
-                  std::vector<ObjectPtr> revisions_owned)
+  StatefulSetSync(const Clock* clock, const client::EventRecorder* recorder,
+                  StatefulSetController::PendingDeletes* pending, const client::ResourceClient* sets,
+                  const client::ResourceClient* pods, const client::ResourceClient* revisions,
+                  const client::ResourceClient* claims, const client::Informer* claim_cache, ObjectPtr set,
+                  std::vector<ObjectPtr> pods_owned, std::vector<ObjectPtr> revisions_owned)
       : clock_(clock),
+        recorder_(recorder),
         pending_(pending),
         sets_(sets),
         pods_(pods),
@@ -255,8 +257,12 @@ class StatefulSetSync {
 
   std::string_view Namespace() const { return NamespaceOf(set_); }
   int64_t Now() const { return clock_->NowMillis(); }
+  // Kubernetes' recordPodEvent / recordClaimEvent: `verb` "Create" or "Delete", `what`
+  // "Pod web-0" or "Claim data-web-0 Pod web-0".
+  void RecordEvent(std::string_view verb, const std::string& what, const Status& error, bool claim = false) const;
 
   const Clock* clock_;
+  const client::EventRecorder* recorder_;
   StatefulSetController::PendingDeletes* pending_;
   const client::ResourceClient* sets_;
   const client::ResourceClient* pods_;
@@ -446,9 +452,27 @@ void StatefulSetSync::UpdateStorage(rapidjson::Document& pod) const {
   json::SetMember(spec, "volumes", std::move(volumes), a);
 }
 
+void StatefulSetSync::RecordEvent(std::string_view verb, const std::string& what, const Status& error,
+                                  bool claim) const {
+  std::string lower(verb);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string message = lower + " " + what + " in StatefulSet " + std::string(NameOf(set_));
+  if (error.ok()) {
+    recorder_->Event(set_, client::EventType::kNormal, "Successful" + std::string(verb),
+                     message + (claim ? " success" : " successful"));
+  } else {
+    recorder_->Event(set_, client::EventType::kWarning, "Failed" + std::string(verb),
+                     message + " failed error: " + error.message());
+  }
+}
+
 Status StatefulSetSync::CreatePod(const Value& pod) {
   KITE_RETURN_IF_ERROR(CreateClaims(pod));
   Result<rapidjson::Document> created = pods_->Create(Namespace(), pod);
+  // An AlreadyExists is a stale cache, not news.
+  if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) {
+    RecordEvent("Create", "Pod " + std::string(NameOf(pod)), created.status());
+  }
   if (!created.ok()) return created.status();
   // Claims that existed before (kept from an earlier pod) may need their references fixed.
   return UpdateClaimsForRetentionPolicy(pod);
@@ -479,6 +503,7 @@ Status StatefulSetSync::DeletePod(const Value& pod) {
   // The uid precondition keeps a stale cache from deleting the pod's successor.
   std::string options = R"({"preconditions":{"uid":")" + std::string(UidOf(pod)) + R"("}})";
   Status s = pods_->Delete(Namespace(), NameOf(pod), options);
+  if (s.code() != StatusCode::kNotFound) RecordEvent("Delete", "Pod " + std::string(NameOf(pod)), s);
   if (s.ok()) pending_->Add(std::string(UidOf(pod)));
   return s.code() == StatusCode::kNotFound ? Status() : s;
 }
@@ -705,6 +730,9 @@ Status StatefulSetSync::CreateClaims(const Value& pod) {
       continue;
     }
     Result<rapidjson::Document> created = claims_->Create(Namespace(), NewClaim(t, ordinal));
+    if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) {
+      RecordEvent("Create", "Claim " + name + " Pod " + std::string(NameOf(pod)), created.status(), true);
+    }
     // Already there means our cache is behind: what we wanted exists.
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists && first_error.ok()) {
       first_error = Status(created.status().code(), "failed to create PVC " + name + ": " + created.status().message());
@@ -896,7 +924,8 @@ bool StatefulSetController::PendingDeletes::Contains(const std::string& uid) con
   return it != since_ms_.end() && clock_->NowMillis() - it->second < kTtlMs;
 }
 
-StatefulSetController::StatefulSetController(const Clock* clock) : clock_(clock), pending_deletes_(clock) {}
+StatefulSetController::StatefulSetController(const Clock* clock, client::EventRecorder recorder)
+    : clock_(clock), recorder_(std::move(recorder)), pending_deletes_(clock) {}
 
 void StatefulSetController::Register(client::InformerFactory& informers, WorkQueue& queue) {
   queue_ = &queue;
@@ -1005,7 +1034,7 @@ Status StatefulSetController::Reconcile(const std::string& key) {
   Result<std::vector<ObjectPtr>> revisions = revision_refs.Claim(revisions_->List(ns));
   if (!revisions.ok()) return revisions.status();
 
-  StatefulSetSync sync(clock_, &pending_deletes_, &*set_client_, &*pod_client_, &*revision_client_, &*claim_client_,
+  StatefulSetSync sync(clock_, &recorder_, &pending_deletes_, &*set_client_, &*pod_client_, &*revision_client_, &*claim_client_,
                        claims_, set, *pods, std::move(revisions).value());
   Status result = sync.Run();
 

@@ -57,6 +57,7 @@
 
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/controllers/controller_ref.h"
 
@@ -87,8 +88,11 @@ class StatefulSetController final : public Controller {
     std::map<std::string, int64_t> since_ms_ GUARDED_BY(mu_);
   };
 
-  // `clock` (availability for minReadySeconds) must outlive the controller.
-  explicit StatefulSetController(const Clock* clock = SystemClock::Get());
+  // `clock` (availability for minReadySeconds) must outlive the controller. `recorder` gets
+  // the Events SuccessfulCreate / FailedCreate / SuccessfulDelete / FailedDelete of pods and
+  // claims, worded as Kubernetes' ("create Pod web-0 in StatefulSet web successful");
+  // default: none are recorded.
+  explicit StatefulSetController(const Clock* clock = SystemClock::Get(), client::EventRecorder recorder = {});
 
   std::string_view Name() const override { return "statefulset"; }
   void Register(client::InformerFactory& informers, WorkQueue& queue) override;
@@ -104,6 +108,7 @@ class StatefulSetController final : public Controller {
   void OnPodDelete(const client::ObjectPtr& pod);
 
   const Clock* clock_;
+  const client::EventRecorder recorder_;
   PendingDeletes pending_deletes_;
   WorkQueue* queue_ = nullptr;
   client::Informer* sets_ = nullptr;

@@ -1,6 +1,7 @@
 #include "src/server/scheduler/scheduler.h"
 
 #include "src/server/client/well_known_resources.h"
+#include "src/server/controllers/persistent_volume_util.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::scheduler {
@@ -54,13 +55,31 @@ const Value* PodScheduledCondition(const Value& pod) {
 Scheduler::Scheduler(Options options)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : SystemClock::Get()),
-      profile_(SchedulingProfile::DefaultPlugins(), options_.profile) {}
+      profile_(
+          [this] {
+            std::vector<std::unique_ptr<Plugin>> plugins = SchedulingProfile::DefaultPlugins();
+            AddVolumeBinding(plugins, &volume_listers_);
+            return plugins;
+          }(),
+          options_.profile) {}
 
 void Scheduler::Register(client::InformerFactory& informers, controllers::WorkQueue& queue) {
   queue_ = &queue;
   pods_ = &informers.For(client::kPods);
   namespaces_ = &informers.For(client::kNamespaces);
   pod_client_.emplace(informers.ClientFor(client::kPods));
+  claim_client_.emplace(informers.ClientFor(client::kPersistentVolumeClaims));
+  volume_listers_.claims = &informers.For(client::kPersistentVolumeClaims);
+  volume_listers_.volumes = &informers.For(client::kPersistentVolumes);
+  volume_listers_.classes = &informers.For(controllers::kStorageClasses);
+  // A claim bound or created, a volume made available, a class added: pods may fit now.
+  for (client::Informer* informer : {volume_listers_.claims, volume_listers_.volumes, volume_listers_.classes}) {
+    informer->AddHandlers({
+        .on_add = [this](const client::ObjectPtr&) { WakeUnschedulable(Wake::kAll); },
+        .on_update = [this](const client::ObjectPtr&, const client::ObjectPtr&) { WakeUnschedulable(Wake::kAll); },
+        .on_delete = nullptr,
+    });
+  }
   pods_->AddHandlers({
       .on_add = [this](const client::ObjectPtr& pod) { OnPodAdd(pod); },
       .on_update = [this](const client::ObjectPtr& old_pod, const client::ObjectPtr& pod) { OnPodUpdate(old_pod, pod); },
@@ -212,10 +231,13 @@ Status Scheduler::Reconcile(const std::string& key) {
     ++stat_unschedulable_;
     // Retried on cluster events, and after the flush period at the latest.
     queue_->AddAfter(key, options_.unschedulable_flush);
+    options_.recorder.Event(*object, client::EventType::kWarning, "FailedScheduling", outcome.message);
     return RecordNotScheduled(*pod, outcome.reason, outcome.message);
   }
 
-  Status bound = Bind(*pod, outcome.node);
+  // PreBind: the claims that wait for this pod learn its node.
+  Status bound = SetSelectedNode(volume_listers_, *claim_client_, *pod, outcome.node);
+  if (bound.ok()) bound = Bind(*pod, outcome.node);
   if (!bound.ok()) {
     cache_.Forget(key);
     // Bound elsewhere meanwhile, being deleted, or gone: the informer brings the news.
@@ -223,6 +245,10 @@ Status Scheduler::Reconcile(const std::string& key) {
     return bound;
   }
   ++stat_bound_;
+  if (options_.recorder.enabled()) {
+    options_.recorder.Event(*object, client::EventType::kNormal, "Scheduled",
+                            "Successfully assigned " + key + " to " + outcome.node);
+  }
   return Status();
 }
 

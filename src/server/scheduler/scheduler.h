@@ -19,8 +19,12 @@
 // someone else, or is being deleted) or NotFound ends the attempt quietly; other errors
 // return from Reconcile, so the queue retries with back-off.
 //
-// Limitations: no preemption (its outcome is only reported), no Events, no priority order
-// in the queue (FIFO), no volume-related plugins, no nominatedNodeName.
+// Volumes: the VolumeBinding plugin (volume_binding.h) over PVC, PV and StorageClass
+// informers, whose changes also wake waiting pods; before binding a pod, its unbound
+// WaitForFirstConsumer claims get the selected-node annotation.
+//
+// Limitations: no preemption (its outcome is only reported), no priority order
+// in the queue (FIFO), no other volume plugins, no nominatedNodeName.
 //
 // Thread-safety: as every Controller — Register once, then Reconcile from the manager's
 // workers concurrently.
@@ -34,10 +38,12 @@
 
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/scheduler/node_name.h"
 #include "src/server/scheduler/scheduler_cache.h"
 #include "src/server/scheduler/scheduling_profile.h"
+#include "src/server/scheduler/volume_binding.h"
 
 namespace kite::scheduler {
 
@@ -51,6 +57,10 @@ class Scheduler final : public controllers::Controller {
     std::chrono::milliseconds unschedulable_flush{std::chrono::minutes(5)};
     SchedulingProfile::Options profile;
     const Clock* clock = nullptr;  // condition timestamps; the system clock when null
+    // Gets the Events Scheduled ("Successfully assigned ns/pod to node") and, on every
+    // failed attempt, FailedScheduling with the "0/3 nodes are available: ..." message
+    // (repeats fold into one Event's count); default: none are recorded.
+    client::EventRecorder recorder;
   };
   // What the scheduler has done, for tests and benchmarks.
   struct Stats {
@@ -94,12 +104,14 @@ class Scheduler final : public controllers::Controller {
   const Options options_;
   const Clock* clock_;
   SchedulerCache cache_;
+  VolumeListers volume_listers_;  // filled at Register, read by the profile's VolumeBinding
   Mutex profile_mu_;
   SchedulingProfile profile_ GUARDED_BY(profile_mu_);
 
   client::Informer* pods_ = nullptr;
   client::Informer* namespaces_ = nullptr;
   std::optional<client::ResourceClient> pod_client_;
+  std::optional<client::ResourceClient> claim_client_;
   controllers::WorkQueue* queue_ = nullptr;
 
   struct Waiting {

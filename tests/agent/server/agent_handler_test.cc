@@ -117,7 +117,7 @@ TEST_CASE("routes answer plain-text errors for what they cannot serve") {
   http::Request keyless = WebSocketRequest("/exec/default/web/app", "command=ls&stdout=true");
   keyless.headers.erase(keyless.headers.begin() + 3);
   f.Expect(keyless, 400);
-  // port-forward over WebSocket needs the SPDY tunnel subprotocol.
+  // port-forward over WebSocket channels needs ?port= (more in websocket_port_forward_test).
   f.Expect(WebSocketRequest("/portForward/default/web", "", "v4.channel.k8s.io"), 400);
   f.Expect(SpdyRequest("/portForward/default/web", "", "v9.nothing"), 400);
   CHECK(f.runtime.requests().empty());  // none of these reached the runtime

@@ -3,7 +3,8 @@
 // with its own bridge and pod CIDR, so it never meets the developer's or another test's
 // containerd. A busybox pod runs `httpd -f -p 8080`; the test speaks to the handler as
 // kubectl does (WebSocket v5 first, SPDY as the fallback; port-forward over SPDY and over
-// SPDY-in-WebSocket), and once more over TLS through AgentServer. A containerd that cannot
+// SPDY-in-WebSocket) and as the Python client does (port-forward over WebSocket channels),
+// and once more over TLS through AgentServer. A containerd that cannot
 // start fails the test; nothing is skipped.
 #include <signal.h>
 #include <sys/mount.h>
@@ -28,6 +29,7 @@
 #include "src/runtime/containerd/image_importer.h"
 #include "src/runtime/cri/cri_runtime.h"
 #include "src/server/pki/certificates.h"
+#include "tests/agent/server/channel_forward_client.h"
 #include "tests/agent/server/stream_clients.h"
 #include "tests/agent/server/tls_client.h"
 
@@ -273,6 +275,27 @@ TEST_CASE("exec, attach and port-forward reach a busybox pod in containerd") {
     REQUIRE(results.size() == 1);
     CHECK(results[0].data.empty());
     CHECK(results[0].error.find("9999") != std::string::npos);
+  }
+  {
+    INFO("port-forward over WebSocket channels (the Python client's way), binary and base64");
+    for (const char* protocol : {kV4ChannelProtocol, kV4Base64ChannelProtocol}) {
+      INFO("subprotocol " << protocol);
+      http::UpgradeResponse upgrade = MustUpgrade(
+          handler, testing::WebSocketRequest("/portForward/default/web", "ports=8080,9999",
+                                             protocol));
+      testing::ChannelForwardResult result = testing::RunChannelPortForward(
+          upgrade, protocol, 2, {"GET /index.html HTTP/1.0\r\nHost: web\r\n\r\n", ""});
+      INFO(result.data[0]);
+      CHECK(result.prefixes ==
+            std::vector<std::string>{testing::PortPrefix(8080), testing::PortPrefix(8080),
+                                     testing::PortPrefix(9999), testing::PortPrefix(9999)});
+      CHECK(result.data[0].rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+      CHECK(result.data[0].find("hello-from-pod") != std::string::npos);
+      CHECK(result.errors[0].empty());
+      CHECK(result.data[1].empty());
+      CHECK(result.errors[1].find("9999") != std::string::npos);
+      CHECK(result.closed_normally);  // both connections over: the agent closes
+    }
   }
   {
     INFO("the whole endpoint over TLS");

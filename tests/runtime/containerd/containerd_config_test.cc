@@ -79,6 +79,7 @@ TEST_CASE("ContainerdPaths lays out the agent folder") {
   CHECK(p.log == "/d/agent/containerd/containerd.log");
   CHECK(p.conflist == "/d/agent/cni/10-kite.conflist");
   CHECK(p.ipam_dir == "/d/agent/cni/ipam");
+  CHECK(p.registry_hosts == "/d/agent/certs.d");
 }
 
 TEST_CASE("config.toml: own root, state, socket, runc root, CNI folder; OOM follows the host") {
@@ -98,6 +99,8 @@ TEST_CASE("config.toml: own root, state, socket, runc root, CNI folder; OOM foll
   CHECK(Contains(t, "conf_dir = \"/var/lib/kite/agent/cni\"\n"));
   CHECK(Contains(t, "stream_server_address = \"127.0.0.1\"\n"));
   CHECK(Contains(t, "stream_server_port = \"0\"\n"));
+  CHECK(Contains(t, "  [plugins.\"io.containerd.grpc.v1.cri\".registry]\n"
+                    "    config_path = \"/var/lib/kite/agent/certs.d\"\n"));
 
   HostFacts with_cap{.cgroup_v2 = true, .cap_sys_resource = true};
   std::string t2 = ContainerdConfigToml(Options(), with_cap);

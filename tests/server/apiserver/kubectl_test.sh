@@ -288,6 +288,18 @@ k "pods of the deployment" get pods -n demo -l app=web; ok; has "Pending"
 NAME="the deployment made two pods"; pods_of_web 2 && pass "$NAME" || fail "$NAME"
 k "no nodes: unschedulable, as the scheduler words it" get pods -n demo -l app=web -o jsonpath='{.items[0].status.conditions[0].message}'
 has "no nodes available to schedule pods"
+# Events: the scheduler's FailedScheduling shows under the pod's Events (written in the
+# background, so wait for it), the controllers' in `kubectl get events`.
+WEB_POD=$(kubectl get pods -n demo -l app=web -o jsonpath='{.items[0].metadata.name}')
+pod_has_event() { kubectl describe pod "$WEB_POD" -n demo | grep -q FailedScheduling; }
+wait_for "FailedScheduling event" pod_has_event
+k "describe pod shows the FailedScheduling event" describe pod "$WEB_POD" -n demo; ok
+has "Events:"; hasnt "Events:  <none>"; has "Warning  FailedScheduling"; has "default-scheduler"
+has "no nodes available to schedule pods"
+k "get events" get events -n demo; ok; has "FailedScheduling"; has "ScalingReplicaSet"; has "SuccessfulCreate"
+has "Scaled up replica set web-"
+k "events of one object" get events -n demo --field-selector "involvedObject.name=$WEB_POD" -o jsonpath='{.items[*].reason}'
+ok; has "FailedScheduling"; hasnt "ScalingReplicaSet"
 k "service account token volume added by admission" get pods -n demo -l app=web -o jsonpath='{.items[0].spec.volumes[0].name} {.items[0].spec.containers[0].volumeMounts[0].mountPath}'
 has "kube-api-access-"; has "/var/run/secrets/kubernetes.io/serviceaccount"
 k "delete --cascade=orphan" delete deployment web -n demo --cascade=orphan; ok

@@ -460,6 +460,14 @@ TEST_CASE("pods/attach and pods/portforward reach their agent paths; a GET upgra
   REQUIRE(std::holds_alternative<http::UpgradeResponse>(forward));
   CHECK(f.agent.last().path == "/portForward/default/web");
   CHECK(f.agent.last().query == "port=8080%2C9090");
+  // Comma-separated lists too (the Python client's ?ports=80,8080), as Kubernetes converts them.
+  auto listed = f.Call("POST", "/api/v1/namespaces/default/pods/web/portforward?ports=80%2C8080&ports=9090",
+                       "kite:test-admin", {"system:masters"}, Fixture::SpdyHeaders());
+  REQUIRE(std::holds_alternative<http::UpgradeResponse>(listed));
+  CHECK(f.agent.last().query == "port=80%2C8080%2C9090");
+  CHECK(Error(f.Call("POST", "/api/v1/namespaces/default/pods/web/portforward?ports=80,http", "kite:test-admin",
+                     {"system:masters"}, Fixture::SpdyHeaders())) ==
+        std::pair{400, std::string("cannot convert to []int32: strconv.ParseUint: parsing \"http\": invalid syntax")});
   // (The UpgradeResponses are dropped unused: their agent connections close.)
 }
 

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "src/server/client/event_broadcaster.h"
 #include "src/server/client/well_known_resources.h"
 #include "src/server/controllers/controller_manager.h"
 #include "src/server/controllers/controller_ref.h"
@@ -24,6 +25,7 @@ using testing::Eventually;
 struct CronFixture {
   testing::ApiFixture api;
   FakeClock clock{SystemClock::Get()->NowMillis()};
+  client::EventBroadcaster broadcaster{api.transport()};
   ControllerManager manager{api.transport()};
   client::ResourceClient cron_jobs = api.Client(client::kCronJobs);
   client::ResourceClient jobs = api.Client(client::kJobs);
@@ -33,10 +35,15 @@ struct CronFixture {
     CronJobController::Options options;
     options.clock = &clock;
     options.max_requeue = std::chrono::milliseconds(20);
+    options.recorder = broadcaster.NewRecorder({"cronjob-controller", ""});
+    broadcaster.Start();
     manager.Add(std::make_unique<CronJobController>(options));
     REQUIRE(manager.Start().ok());
   }
-  ~CronFixture() { manager.Stop(); }
+  ~CronFixture() {
+    manager.Stop();
+    broadcaster.Stop();
+  }
 
   // Moves the fake clock (in one step) to `seconds` past the first whole minute after
   // `skip_minutes` from now, and returns that minute.
@@ -68,7 +75,11 @@ struct CronFixture {
     REQUIRE(got.ok());
     return std::move(got).value();
   }
+  // Events are written in the background: wait for them.
   bool HasEvent(std::string_view reason) {
+    return Eventually([&] { return HasEventNow(reason); });
+  }
+  bool HasEventNow(std::string_view reason) {
     auto list = events.List("default");
     REQUIRE(list.ok());
     for (const Value& e : (*list)["items"].GetArray()) {
@@ -169,7 +180,7 @@ TEST_CASE("concurrencyPolicy Forbid skips a run while the previous Job is active
   int64_t second = f.AdvanceToNextMinute();
   Settle();
   CHECK(f.JobNames() == std::vector<std::string>{JobName("single", first)});
-  CHECK(Eventually([&] { return f.HasEvent("JobAlreadyActive"); }));
+  CHECK(f.HasEvent("JobAlreadyActive"));
 
   // Once the first is done, the skipped run is still the most recent unmet one: it starts late
   // (there is no startingDeadlineSeconds), as in Kubernetes.
@@ -238,7 +249,7 @@ TEST_CASE("after more than 100 missed runs only the latest starts, with Kubernet
   f.api.Create(client::kCronJobs, "default", CronJobJson("behind", "* * * * *"));
   int64_t minute = f.AdvanceToNextMinute(1, 200);
   CHECK(Eventually([&] { return f.JobNames() == std::vector<std::string>{JobName("behind", minute)}; }));
-  CHECK(Eventually([&] { return f.HasEvent("TooManyMissedTimes"); }));
+  CHECK(f.HasEvent("TooManyMissedTimes"));
   auto list = f.events.List("default");
   REQUIRE(list.ok());
   bool message = false;

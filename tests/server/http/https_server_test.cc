@@ -666,8 +666,9 @@ TEST_CASE("a stream the client does not read is cut at the backlog limit") {
   CHECK(control->WaitCancelled(20000ms));
   producer.join();
   MutexLock l(control->mu);
-  // Far more than the limit went out before the client stalled the connection.
-  CHECK(control->produced > 4 * static_cast<int64_t>(options.max_stream_backlog_bytes));
+  // More than the limit went out: the limit is on what waits, not on what was sent (how much
+  // the socket buffers absorbed first depends on the kernel's autotuning and the load).
+  CHECK(control->produced > static_cast<int64_t>(options.max_stream_backlog_bytes));
 }
 
 TEST_CASE("32 concurrent clients") {
