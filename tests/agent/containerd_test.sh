@@ -14,96 +14,26 @@ KITE=${1:?usage: $0 path/to/kite path/to/images-dir}
 IMAGES=${2:?usage: $0 path/to/kite path/to/images-dir}
 KITE=$(cd "$(dirname "$KITE")" && pwd)/$(basename "$KITE")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-ctr-test-XXXXXX")
-SERVER_PID=""
 PF_PID=""
-PASSED=0
-FAILED=0
+NODE_NAME=kite-ctr-test
 # A pod CIDR of its own, so tests running side by side never share a bridge or addresses.
 OCTET=$(( ($$ % 200) + 20 ))
 POD_CIDR="10.210.$OCTET.0/24"
+# shellcheck source=tests/agent/kite_server_lib.sh
+source "$(dirname "$0")/kite_server_lib.sh"
 
-stop_server() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
-}
 cleanup() {
   [[ -n "$PF_PID" ]] && kill "$PF_PID" 2>/dev/null
-  # Pods outlive the server by design (as with k3s), so let the agent remove them first.
-  if [[ -n "$SERVER_PID" ]]; then
-    kubectl delete deployments --all --wait=false >/dev/null 2>&1
-    timeout 60 kubectl delete pods --all --grace-period=1 >/dev/null 2>&1
-  fi
-  stop_server
-  # Whatever is left (a failed test): the shims of this data dir and their containers.
-  local shim
-  for shim in $(pgrep -f "containerd-shim.*$TMP/data"); do
-    pkill -KILL -P "$shim" 2>/dev/null  # the containers (the shim is their subreaper)
-    kill -KILL "$shim" 2>/dev/null
-  done
-  ip link del "kite$OCTET" 2>/dev/null
-  grep " $TMP" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  server_cleanup
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-export KUBECONFIG="$TMP/kubeconfig"
-PORT=$(free_port)
-KUBELET_PORT=$(free_port)
-
-k() {
-  local name=$1
-  shift
-  RC=0
-  kubectl "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-  OUT=$(<"$TMP/out")
-  ERR=$(<"$TMP/err")
-  NAME=$name
-}
-ok() { if [[ $RC -eq 0 ]]; then pass "$NAME"; else fail "$NAME: exit $RC: $ERR"; fi; }
-has() {
-  local where=${2:-$OUT}
-  if [[ "$where" == *"$1"* ]]; then pass "$NAME: has \"$1\""; else fail "$NAME: want \"$1\" in: $where (stderr: $ERR)"; fi
-}
-# until_true NAME SECONDS CMD...: polls CMD until it succeeds (a readiness check, not a sleep).
-until_true() {
-  local name=$1 limit=$2
-  shift 2
-  local deadline=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS > deadline)); then fail "$name (waited ${limit}s)"; return 1; fi
-    sleep 0.2
-  done
-  pass "$name"
-}
-jp() { kubectl get "$1" -o "jsonpath=$2" 2>/dev/null; }
-
-start_server() {
-  "$KITE" server --data-dir "$TMP/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
-    --kubelet-port "$KUBELET_PORT" --node-name kite-ctr-test --node-pod-cidr "$POD_CIDR" \
-    --write-kubeconfig "$KUBECONFIG" >>"$TMP/server.log" 2>&1 &
-  SERVER_PID=$!
-  local deadline=$((SECONDS + 60))
-  until [[ -s "$KUBECONFIG" ]] && kubectl get --raw /readyz >/dev/null 2>&1; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server died: $(tail -50 "$TMP/server.log")"; exit 1; fi
-    if ((SECONDS > deadline)); then echo "server not ready: $(tail -50 "$TMP/server.log")"; exit 1; fi
-    sleep 0.1
-  done
-}
 
 mkdir -p "$TMP/data/agent/images"
 cp "$IMAGES/busybox.tar" "$TMP/data/agent/images/"
 start_server
 pass "server ready"
 
-node_ready() { [[ "$(jp node/kite-ctr-test '{.status.conditions[?(@.type=="Ready")].status}')" == True ]]; }
 until_true "node registers and is Ready" 60 node_ready
 k "node runtime is containerd" get node kite-ctr-test -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}'
 has "containerd://"

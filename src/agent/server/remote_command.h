@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,11 @@ struct RemoteCommandOptions {
 // v5.channel.k8s.io, else v4.channel.k8s.io, else v4.base64.channel.k8s.io; "" when none is
 // offered.
 std::string ChooseRemoteCommandSubprotocol(const std::vector<std::string>& offered);
+
+// The payload encoding of the v4.base64.channel.k8s.io subprotocol (exec, attach and
+// port-forward): standard base64 with padding. Decoding gives nullopt for malformed text.
+std::string Base64Encode(std::string_view data);
+std::optional<std::string> Base64Decode(std::string_view text);
 
 // A metav1.Status for a failure the agent itself hit, as JSON: status Failure, reason
 // InternalError, code 500, `message` as the message.

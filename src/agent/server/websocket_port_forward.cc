@@ -1,7 +1,5 @@
 #include "src/agent/server/websocket_port_forward.h"
 
-#include <openssl/evp.h>
-
 #include <memory>
 #include <optional>
 #include <thread>
@@ -18,28 +16,6 @@ using streaming::SpdySession;
 using streaming::SpdyStream;
 using streaming::WebSocketConnection;
 using streaming::WebSocketOpcode;
-
-std::string Base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  if (text.empty()) return std::string();
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = (text.back() == '=') + (text[text.size() - 2] == '=');
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
 
 // Go's strconv.ParseUint(s, 10, 16) error text, or nullopt with the value in `port`.
 std::optional<std::string> ParseUint16(const std::string& text, uint16_t& port) {

@@ -1,9 +1,8 @@
 #include "tests/agent/server/channel_forward_client.h"
 
-#include <openssl/evp.h>
-
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <thread>
 
 #include "src/agent/server/remote_command.h"
@@ -16,26 +15,11 @@ namespace {
 using streaming::WebSocketConnection;
 using streaming::WebSocketOpcode;
 
-std::string Encode(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
+// Base64 payloads decoded by the agent's own codec; a malformed one fails the test.
 std::string Decode(const std::string& text) {
-  REQUIRE(text.size() % 4 == 0);
-  if (text.empty()) return "";
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  REQUIRE(n >= 0);
-  size_t padding = (text.back() == '=') + (text[text.size() - 2] == '=');
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
+  std::optional<std::string> decoded = Base64Decode(text);
+  REQUIRE(decoded.has_value());
+  return *decoded;
 }
 
 }  // namespace
@@ -76,7 +60,7 @@ ChannelForwardResult SpeakChannelPortForward(http::UpgradedConnection& connectio
       result.prefixes[static_cast<size_t>(channel)] = payload;
       if (channel % 2 == 0 && port < requests.size() && !requests[port].empty()) {
         char byte = static_cast<char>(base64 ? '0' + channel : channel);
-        bool sent = base64 ? ws.SendText(std::string(1, byte) + Encode(requests[port]))
+        bool sent = base64 ? ws.SendText(std::string(1, byte) + Base64Encode(requests[port]))
                            : ws.SendBinary(std::string(1, byte) + requests[port]);
         REQUIRE(sent);
       }
