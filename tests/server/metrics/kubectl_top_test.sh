@@ -113,8 +113,9 @@ YAML
 running() { [[ "$(kubectl get pods -A --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l)" -eq 3 ]]; }
 eventually "three pods Running on the fake node" 30 running
 
-has_metrics() { kubectl top pod web --no-headers 2>/dev/null | grep -q web; }
-eventually "kubectl top pod web answers (two scrapes)" 30 has_metrics
+# A pod has metrics after two scrapes of it, and the pods started at different moments.
+has_metrics() { [[ "$(kubectl top pod -A --no-headers 2>/dev/null | wc -l)" -eq 3 ]]; }
+eventually "kubectl top pod -A answers for all three pods (two scrapes each)" 30 has_metrics
 
 k "top pod web" top pod web --no-headers
 matches '^web +250m +64Mi *$'
