@@ -36,7 +36,9 @@ std::vector<std::unique_ptr<Controller>> DefaultControllers(const DefaultControl
   all.push_back(std::make_unique<DeploymentController>(clock, recorder("deployment-controller")));
   all.push_back(std::make_unique<StatefulSetController>(clock, recorder("statefulset-controller")));
   all.push_back(std::make_unique<DaemonSetController>(clock, recorder("daemonset-controller")));
-  all.push_back(std::make_unique<JobController>());
+  JobController::Options jobs;
+  jobs.recorder = recorder("job-controller");
+  all.push_back(std::make_unique<JobController>(std::move(jobs)));
   CronJobController::Options cron_jobs;
   cron_jobs.recorder = recorder("cronjob-controller");
   all.push_back(std::make_unique<CronJobController>(std::move(cron_jobs)));

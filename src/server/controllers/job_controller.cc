@@ -314,6 +314,13 @@ std::string UidPrecondition(const Value& object) {
   return R"({"preconditions":{"uid":")" + std::string(UidOf(object)) + R"("}})";
 }
 
+// An Event to record once the status that announces it is written.
+struct PendingEvent {
+  client::EventType type;
+  std::string reason;
+  std::string message;
+};
+
 }  // namespace
 
 struct JobController::SyncContext {
@@ -330,9 +337,10 @@ struct JobController::SyncContext {
   std::set<std::string> expected_removals;
   std::optional<JobCondition> finished;
   BackoffRecord new_backoff;
+  std::optional<PendingEvent> pending_event;
 };
 
-JobController::JobController(Options options) : options_(options), expectations_(options.clock) {}
+JobController::JobController(Options options) : options_(std::move(options)), expectations_(options_.clock) {}
 
 void JobController::Register(client::InformerFactory& informers, WorkQueue& queue) {
   queue_ = &queue;
@@ -735,8 +743,10 @@ Status JobController::SyncJob(const std::string& key, const Value& cached) {
     } else if (managed) {
       if (ctx.spec.suspend) {
         suspend_changed = EnsureCondition(ctx.status.conditions, "Suspended", "True", "JobSuspended", "Job suspended", ctx.now);
+        if (suspend_changed) ctx.pending_event = {client::EventType::kNormal, "Suspended", "Job suspended"};
       } else if (EnsureCondition(ctx.status.conditions, "Suspended", "False", "JobResumed", "Job resumed", ctx.now)) {
         suspend_changed = true;
+        ctx.pending_event = {client::EventType::kNormal, "Resumed", "Job resumed"};
         // Resuming restarts the clock of activeDeadlineSeconds.
         ctx.status.start_time = FormatRfc3339Seconds(ctx.now);
       }
@@ -820,10 +830,13 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
     Result<Document> made = pod_client_->Create(ns, pod);
     if (made.ok()) {
       ++created;
+      options_.recorder.Event(job, client::EventType::kNormal, "SuccessfulCreate",
+                              "Created pod: " + std::string(NameOf(*made)));
       return Status();
     }
     // Every create fails in a terminating namespace; nothing to report.
     if (NamespaceTerminating(made.status())) return Status();
+    options_.recorder.Event(job, client::EventType::kWarning, "FailedCreate", "Error creating: " + made.status().message());
     return made.status();
   });
   // Creates never sent or refused will never show up in the cache.
@@ -848,9 +861,12 @@ Status JobController::DeleteJobPods(const std::string& key, const Value& job,
     if (!s.ok()) {
       if (remove_finalizer) expectations_.DeletionObserved(key, client::ObjectKey(*p));
       if (s.code() != StatusCode::kNotFound) {
+        options_.recorder.Event(job, client::EventType::kWarning, "FailedDelete", "Error deleting: " + s.message());
         if (first_error.ok()) first_error = s;
         continue;
       }
+    } else {
+      options_.recorder.Event(job, client::EventType::kNormal, "SuccessfulDelete", "Deleted pod: " + std::string(NameOf(*p)));
     }
     ++*deleted;
     if (IsPodReady(*p)) ++*deleted_ready;
@@ -964,8 +980,12 @@ Status JobController::TrackStatusAndRemoveFinalizers(const std::string& key, Syn
   bool finished = false;
   if (!reached_max && ctx.finished && ctx.status.uncounted_succeeded.empty() && ctx.status.uncounted_failed.empty() &&
       ctx.terminating == 0) {
-    EnsureCondition(ctx.status.conditions, ctx.finished->type, ctx.finished->status, ctx.finished->reason,
-                    ctx.finished->message, ctx.now);
+    if (EnsureCondition(ctx.status.conditions, ctx.finished->type, ctx.finished->status, ctx.finished->reason,
+                        ctx.finished->message, ctx.now)) {
+      ctx.pending_event = ctx.finished->type == "Complete"
+                              ? PendingEvent{client::EventType::kNormal, "Completed", "Job completed"}
+                              : PendingEvent{client::EventType::kWarning, ctx.finished->reason, ctx.finished->message};
+    }
     if (ctx.finished->type == "Complete") {
       ctx.status.completion_time = FindCondition(ctx.status.conditions, "Complete")->last_transition_time;
     }
@@ -988,6 +1008,11 @@ Status JobController::WriteStatus(SyncContext& ctx) {
   if (!written.ok()) return written.status();
   ctx.job = std::move(written).value();
   StatusWritten(ctx.key, ctx.job);
+  // What the written status announces, once it is stored.
+  if (ctx.pending_event) {
+    options_.recorder.Event(ctx.job, ctx.pending_event->type, ctx.pending_event->reason, ctx.pending_event->message);
+    ctx.pending_event.reset();
+  }
   return Status();
 }
 

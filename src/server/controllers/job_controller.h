@@ -40,7 +40,12 @@
 // workers (the work queue never hands one key to two workers).
 // Limitations: completionMode Indexed, podFailurePolicy, successPolicy,
 // backoffLimitPerIndex and spec.managedBy are not implemented (an Indexed Job is left
-// alone); no events are recorded.
+// alone).
+//
+// Events (on the Job, as Kubernetes' job-controller records them): SuccessfulCreate /
+// FailedCreate / SuccessfulDelete / FailedDelete per pod, Suspended and Resumed, and once
+// the terminal condition is written, Completed ("Job completed") or a Warning with the
+// failure's reason and message (BackoffLimitExceeded, DeadlineExceeded).
 #pragma once
 
 #include <chrono>
@@ -52,6 +57,7 @@
 
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
+#include "src/server/client/event_recorder.h"
 #include "src/server/controllers/controller.h"
 #include "src/server/controllers/controller_ref.h"
 #include "src/server/controllers/pod_control_expectations.h"
@@ -67,6 +73,8 @@ class JobController final : public Controller {
     const Clock* clock = SystemClock::Get();
     std::chrono::milliseconds pod_failure_backoff = std::chrono::seconds(10);
     std::chrono::milliseconds max_pod_failure_backoff = std::chrono::minutes(10);
+    // Where the Events go (component "job-controller"); default: nowhere.
+    client::EventRecorder recorder;
   };
   JobController() : JobController(Options{}) {}
   explicit JobController(Options options);

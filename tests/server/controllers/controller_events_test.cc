@@ -1,6 +1,7 @@
 // The Events the workload and node controllers record, as kubectl describe shows them:
 // ScalingReplicaSet on a Deployment, SuccessfulCreate / SuccessfulDelete on its ReplicaSet,
-// NodeNotReady on a Node that went silent, TaintManagerEviction on the pod evicted.
+// NodeNotReady on a Node that went silent, TaintManagerEviction on the pod evicted;
+// SuccessfulCreate and Completed / BackoffLimitExceeded on Jobs.
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -9,6 +10,7 @@
 #include "src/server/client/well_known_resources.h"
 #include "src/server/controllers/controller_manager.h"
 #include "src/server/controllers/deployment_controller.h"
+#include "src/server/controllers/job_controller.h"
 #include "src/server/controllers/node_lifecycle_controller.h"
 #include "src/server/controllers/replica_set_controller.h"
 #include "tests/testing/api_fixture.h"
@@ -86,6 +88,62 @@ TEST_CASE("deployment and replica set events") {
     return Matching(now, "Deployment", "ScalingReplicaSet", "Scaled down replica set web-[a-z0-9]+ from 3 to 1").size() == 1 &&
            Matching(now, "ReplicaSet", "SuccessfulDelete", "Deleted pod: web-[a-z0-9]+-[a-z0-9]+").size() == 2;
   }));
+  manager.Stop();
+  events.Stop();
+  CHECK(events.stats().failed == 0);
+}
+
+// Ends the only active pod of Job `name` as a kubelet would report it.
+void FinishJobPod(ApiFixture& api, std::string_view name, bool succeeded) {
+  client::ResourceClient pods = api.Client(client::kPods);
+  rapidjson::Document pod;
+  REQUIRE(Eventually([&] {
+    client::ListOptions options;
+    options.label_selector = "batch.kubernetes.io/job-name=" + std::string(name);
+    auto list = pods.List("default", options);
+    if (!list.ok() || (*list)["items"].Size() != 1) return false;
+    pod.CopyFrom((*list)["items"][0], pod.GetAllocator());
+    return true;
+  }));
+  auto status = json::ParseJson(std::string(R"({"phase":")") + (succeeded ? "Succeeded" : "Failed") + R"("})");
+  REQUIRE(status.ok());
+  json::SetMember(pod, "status", Value(*status, pod.GetAllocator()), pod.GetAllocator());
+  REQUIRE(pods.UpdateStatus(pod).ok());
+}
+
+TEST_CASE("job events") {
+  ApiFixture api;
+  client::EventBroadcaster events(api.transport());
+  events.Start();
+  ControllerManager manager(api.transport());
+  JobController::Options options;
+  options.recorder = events.NewRecorder({"job-controller", ""});
+  manager.Add(std::make_unique<JobController>(std::move(options)));
+  REQUIRE(manager.Start().ok());
+  for (const char* name : {"ok", "bad"}) {
+    api.Create(client::kJobs, "default", std::string(R"({"metadata":{"name":")") + name +
+               R"("},"spec":{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never",)"
+               R"("containers":[{"name":"c","image":"busybox"}]}}}})");
+  }
+  REQUIRE(Eventually([&] {
+    return Matching(Events(api, "default"), "Job", "SuccessfulCreate", "Created pod: (ok|bad)-[a-z0-9]{5}").size() == 2;
+  }));
+  FinishJobPod(api, "ok", true);
+  FinishJobPod(api, "bad", false);
+  REQUIRE(Eventually([&] {
+    std::vector<Seen> now = Events(api, "default");
+    return Matching(now, "Job", "Completed", "Job completed").size() == 1 &&
+           Matching(now, "Job", "BackoffLimitExceeded", "Job has reached the specified backoff limit").size() == 1;
+  }));
+  std::vector<Seen> all = Events(api, "default");
+  std::vector<Seen> completed = Matching(all, "Job", "Completed", ".*");
+  CHECK(completed[0].name == "ok");
+  CHECK(completed[0].type == "Normal");
+  CHECK(completed[0].component == "job-controller");
+  std::vector<Seen> failed = Matching(all, "Job", "BackoffLimitExceeded", ".*");
+  CHECK(failed[0].name == "bad");
+  CHECK(failed[0].type == "Warning");
+  CHECK(Matching(all, "Job", "Completed", ".*").size() == 1);
   manager.Stop();
   events.Stop();
   CHECK(events.stats().failed == 0);
