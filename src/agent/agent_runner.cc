@@ -138,6 +138,10 @@ void AgentRunner::Work() {
     if (pod_key.empty()) {
       // The ticker queues heartbeats when due; a failure has its own back-off inside.
       NoteHeartbeat(agent->name(), agent->Heartbeat());
+      // Pods that waited for the node's pod network go again once the heartbeat learned it.
+      if (agent->NetworkReady()) {
+        for (const std::string& waiter : agent->TakeNetworkWaiters()) queue_.Add(agent->name() + kSeparator + waiter);
+      }
     } else if (!pods_->HasSynced()) {
       // Absent from a cache that is still filling does not mean deleted.
       queue_.AddAfter(*key, std::chrono::milliseconds(500));

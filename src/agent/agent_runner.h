@@ -6,7 +6,9 @@
 //   - The pod informer watches pods with fieldSelector spec.nodeName=<node> when there is
 //     one node, else every pod bound to some node (spec.nodeName!=); events queue the key
 //     "<node>|<namespace>/<name>" of pods on a node this runner drives.
-//   - Workers take keys: "<node>|" runs that node's Heartbeat, any other key its SyncPod;
+//   - Workers take keys: "<node>|" runs that node's Heartbeat (after which, once the node
+//     has its pod network, the pods that waited for it are queued again), any other key
+//     its SyncPod;
 //     an error requeues the key with back-off (200 ms doubling to 10 s); a sync that asks for
 //     a later look (back-off expiry, readiness delay) is requeued for then.
 //   - The ticker, every `tick`: queues the heartbeat of every node that is due, and the

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "src/agent/volumes/object_data.h"
+#include "src/base/base64.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::agent {
@@ -131,7 +132,7 @@ runtime::PullAuth Credentials(const Value& entry) {
   auth.password = json::StringMember(entry, "password");
   auth.auth = json::StringMember(entry, "auth");
   if (auth.username.empty() && !auth.auth.empty()) {
-    if (std::optional<std::string> decoded = volumes::DecodeBase64(auth.auth)) {
+    if (std::optional<std::string> decoded = Base64Decode(auth.auth, Base64Padding::kOptional)) {
       size_t colon = decoded->find(':');
       if (colon != std::string::npos) {
         auth.username = decoded->substr(0, colon);

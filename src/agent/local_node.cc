@@ -104,9 +104,6 @@ NodeDescription LocalNodeDescription(const std::string& node_name, const std::st
   node.resources.memory = MemoryKi();
   node.resources.ephemeral_storage = RootFsKi();
   node.internal_ip = FirstIpv4();
-  uint32_t h = 2166136261u;
-  for (unsigned char c : node_name) h = (h ^ c) * 16777619u;
-  node.pod_cidr = "10.42." + std::to_string(1 + h % 254) + ".0/24";
   return node;
 }
 

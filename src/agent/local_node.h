@@ -3,9 +3,9 @@
 // system size as capacity, and the first non-loopback IPv4 address that is up (127.0.0.1
 // when there is none).
 //
-// podCIDR: no controller hands out node CIDRs yet, so the node takes 10.42.<n>.0/24 with n
-// (1..254) derived from its name; two agents may collide, which only matters once pods get
-// real networking.
+// podCIDR: none. The server's node IPAM controller assigns one to the Node
+// (spec.podCIDR) and the agent waits for it (node_agent.h); --node-pod-cidr sets one
+// explicitly.
 //
 // Reads files and interfaces; anything unreadable gets a neutral value. Thread-safe.
 #pragma once

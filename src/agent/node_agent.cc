@@ -49,6 +49,12 @@ std::string_view PhaseOf(const Value& pod) {
   return status ? json::StringMember(*status, "phase") : std::string_view();
 }
 
+bool HostNetwork(const Value& pod) {
+  const Value* spec = json::Member(pod, "spec");
+  const Value* host = spec ? json::Member(*spec, "hostNetwork") : nullptr;
+  return host && host->IsBool() && host->GetBool();
+}
+
 }  // namespace
 
 NodeAgent::NodeAgent(NodeAgentOptions options, client::ApiTransport* transport,
@@ -83,13 +89,14 @@ NodeAgent::NodeAgent(NodeAgentOptions options, client::ApiTransport* transport,
 Status NodeAgent::Heartbeat() {
   MutexLock heartbeat(heartbeat_mu_);
   int64_t now = clock_->NowMillis();
-  bool registered, lease_due, status_due;
+  bool registered, lease_due, status_due, cidr_due;
   {
     MutexLock lock(mu_);
     if (failures_ > 0 && now < next_attempt_) return Status();
     registered = registered_;
     lease_due = now >= next_lease_;
     status_due = now >= next_status_;
+    cidr_due = !network_ready_ && now >= next_cidr_check_;
   }
   if (options_.pressure) {
     NodePressure sampled = options_.pressure();
@@ -101,8 +108,13 @@ Status NodeAgent::Heartbeat() {
     s = Register(now);
     lease_due = true;
     status_due = false;  // registering posted it
+    cidr_due = false;    // and read the Node
   }
   if (s.ok() && lease_due) s = RenewLease(now);
+  if (s.ok() && cidr_due) s = CheckPodCidr(now);
+  // The pod network became ready (or is not what registration expected): post it now, not
+  // at the next status report.
+  if (s.ok() && posted_ready_ != NetworkReady()) status_due = true;
   if (s.ok() && status_due) s = PostStatus(now);
   MutexLock lock(mu_);
   if (s.ok()) {
@@ -118,7 +130,8 @@ int64_t NodeAgent::NextHeartbeatMillis() const {
   MutexLock lock(mu_);
   if (failures_ > 0) return next_attempt_;
   if (!registered_) return 0;
-  return std::min(next_lease_, next_status_);
+  int64_t next = std::min(next_lease_, next_status_);
+  return network_ready_ ? next : std::min(next, next_cidr_check_);
 }
 
 bool NodeAgent::Registered() const {
@@ -126,8 +139,58 @@ bool NodeAgent::Registered() const {
   return registered_;
 }
 
+std::string NodeAgent::PodCidr() const {
+  MutexLock lock(mu_);
+  return pod_cidr_;
+}
+
+bool NodeAgent::NetworkReady() const {
+  MutexLock lock(mu_);
+  return network_ready_;
+}
+
+std::vector<std::string> NodeAgent::TakeNetworkWaiters() {
+  MutexLock lock(mu_);
+  std::vector<std::string> out(network_waiters_.begin(), network_waiters_.end());
+  network_waiters_.clear();
+  return out;
+}
+
+Status NodeAgent::LearnPodCidr(const Value& node) {
+  const Value* spec = json::Member(node, "spec");
+  std::string cidr(spec ? json::StringMember(*spec, "podCIDR") : std::string_view());
+  if (cidr.empty()) return Status();
+  {
+    MutexLock lock(mu_);
+    if (network_ready_) return Status();  // reported once
+  }
+  if (options_.on_pod_cidr) KITE_RETURN_IF_ERROR(options_.on_pod_cidr(cidr));
+  MutexLock lock(mu_);
+  pod_cidr_ = std::move(cidr);
+  network_ready_ = true;
+  return Status();
+}
+
+Status NodeAgent::CheckPodCidr(int64_t now) {
+  {
+    MutexLock lock(mu_);
+    next_cidr_check_ = now + options_.pod_cidr_check_interval.count();
+  }
+  Result<Document> node = nodes_.Get("", options_.node.name);
+  if (!node.ok()) {
+    if (node.status().code() == StatusCode::kNotFound) {
+      MutexLock lock(mu_);
+      registered_ = false;  // deleted: register again
+    }
+    return node.status();
+  }
+  return LearnPodCidr(*node);
+}
+
 Status NodeAgent::Register(int64_t now) {
-  const NodeDescription& node = options_.node;
+  NodeDescription node = options_.node;
+  // Registering again (the Node was deleted): keep the range the pods already use.
+  if (std::string known = PodCidr(); !known.empty()) node.pod_cidr = known;
   Result<Document> existing = nodes_.Get("", node.name);
   if (existing.ok()) {
     // A node registered before (this agent restarted): make its labels and podCIDR ours.
@@ -149,6 +212,8 @@ Status NodeAgent::Register(int64_t now) {
     Result<Document> patched = nodes_.Patch("", node.name, client::PatchType::kMerge, json::ToJson(patch));
     if (!patched.ok()) return patched.status();
     node_uid_ = MetaString(*patched, "uid");
+    // A failure here leaves the network not ready; the heartbeat's pod CIDR check retries.
+    (void)LearnPodCidr(*patched);
     node_status_.reset();
     if (const Value* status = json::Member(*patched, "status")) {
       node_status_.emplace();
@@ -157,15 +222,21 @@ Status NodeAgent::Register(int64_t now) {
     KITE_RETURN_IF_ERROR(PostStatus(now));
   } else if (existing.status().code() == StatusCode::kNotFound) {
     Document object = NodeObject(node);
-    Document status = NodeStatus(node, now, nullptr, pressure_);
+    // A node created with a pod CIDR is Ready as soon as it learns it from the answer
+    // below; saying so now spares the status post that would follow at once.
+    bool expect_ready = NetworkReady() || !node.pod_cidr.empty();
+    Document status = NodeStatus(node, now, nullptr, pressure_, expect_ready);
     jb::Put(object, "status", Value(status, object.GetAllocator()), object.GetAllocator());
     Result<Document> created = nodes_.Create("", object);
     if (!created.ok()) return created.status();
     node_uid_ = MetaString(*created, "uid");
+    // On failure the heartbeat sees posted_ready_ differ and posts NotReady.
+    (void)LearnPodCidr(*created);
     const Value* stored = json::Member(*created, "status");
     if (stored && json::Member(*stored, "conditions")) {
       node_status_.emplace();
       node_status_->CopyFrom(*stored, node_status_->GetAllocator());
+      posted_ready_ = expect_ready;
       MutexLock lock(mu_);
       next_status_ = now + options_.status_report_interval.count();
     } else {
@@ -181,7 +252,8 @@ Status NodeAgent::Register(int64_t now) {
 }
 
 Status NodeAgent::PostStatus(int64_t now) {
-  Document status = NodeStatus(options_.node, now, node_status_ ? &*node_status_ : nullptr, pressure_);
+  bool ready = NetworkReady();
+  Document status = NodeStatus(options_.node, now, node_status_ ? &*node_status_ : nullptr, pressure_, ready);
   Document patch(rapidjson::kObjectType);
   jb::Put(patch, "status", Value(status, patch.GetAllocator()), patch.GetAllocator());
   Result<Document> patched =
@@ -194,6 +266,7 @@ Status NodeAgent::PostStatus(int64_t now) {
     }
     return patched.status();
   }
+  posted_ready_ = ready;
   node_status_.emplace();
   if (const Value* stored = json::Member(*patched, "status")) {
     node_status_->CopyFrom(*stored, node_status_->GetAllocator());
@@ -314,6 +387,23 @@ Result<NodeAgent::SyncResult> NodeAgent::SyncPod(const std::string& key, const c
     json::SetStringMember(status, "phase", api_phase, status.GetAllocator());
     KITE_RETURN_IF_ERROR(WriteStatus(*pod, *entry, std::move(status)));
     return SyncResult{};
+  }
+
+  // Without the pod network no sandbox starts (the kubelet's "network is not ready"), unless
+  // the pod uses the host's network. The key is remembered under the same lock that marks
+  // the network ready, so a pod waiting here is always synced again (TakeNetworkWaiters).
+  if (!HostNetwork(*pod)) {
+    bool waiting = false;
+    {
+      MutexLock lock(mu_);
+      waiting = !network_ready_;
+      if (waiting) network_waiters_.insert(key);
+    }
+    if (waiting) {
+      recorder_.Event(*pod, client::EventType::kWarning, "NetworkNotReady",
+                      std::string("network is not ready: ") + kNetworkNotReadyMessage);
+      return SyncResult{};
+    }
   }
 
   Result<PodRunner::Outcome> synced = runner.Sync(*pod, *runtime_, host_ip, now);

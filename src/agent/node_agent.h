@@ -6,12 +6,24 @@
 //     existing one), renews the Lease kube-node-lease/<node> every lease_renew_interval
 //     (creating it with an ownerReference to the Node), and re-posts the Node's status at
 //     least every status_report_interval. A failure schedules the next attempt after a
-//     back-off (200 ms doubling to 7 s); a Node deleted by someone is registered again.
+//     back-off (200 ms doubling to 7 s); a Node deleted by someone is registered again
+//     (with the pod CIDR it had, once known).
+//   - The pod CIDR: the Node's spec.podCIDR — the description's own (--node-pod-cidr), else
+//     the one the server's node IPAM controller sets. Learned from registration's answer
+//     and, while unknown, from a read of the Node every pod_cidr_check_interval within the
+//     heartbeat (no thread of its own). Until then the node is NotReady (node_status.h's
+//     kNetworkNotReadyMessage) and starts no pod sandboxes. Once known, on_pod_cidr is
+//     called (set up the network), the node turns Ready and the status is posted at once.
+//     It is reported once: a later change of the Node's podCIDR (which the API forbids)
+//     is not followed.
 //   - SyncPod(key, pod): level-triggered reconcile of one pod. A pod absent from the API (or
 //     replaced by a new one of the same name) is stopped and removed from the runtime. A pod
 //     with a deletionTimestamp has its containers stopped (with its grace period), its final
 //     status written, and is then deleted with gracePeriodSeconds 0 and a uid precondition.
 //     A pod whose phase is Succeeded or Failed keeps its phase; its sandbox is stopped.
+//     A pod that needs the pod network (not hostNetwork) while the node has no pod CIDR
+//     waits: nothing starts, a Warning NetworkNotReady Event is recorded ("network is not
+//     ready: ..."), and its key is remembered for TakeNetworkWaiters.
 //     Otherwise PodRunner syncs it and the status (pod_status.h) is written — only when it
 //     differs from what the API has — as a JSON patch that tests metadata.uid and replaces
 //     status.
@@ -20,7 +32,8 @@
 // Errors: the API's and the runtime's; the caller retries with back-off. Conflicts are normal.
 // Thread-safety: Heartbeat may run concurrently with SyncPod; SyncPod may run concurrently
 // for different keys but never twice at once for the same key (the work queue guarantees
-// it). NextHeartbeatMillis, Registered and Relist may be called from any thread.
+// it). NextHeartbeatMillis, Registered, PodCidr, NetworkReady, TakeNetworkWaiters and
+// Relist may be called from any thread.
 #pragma once
 
 #include <chrono>
@@ -28,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +76,13 @@ struct NodeAgentOptions {
   // Samples the node's memory and disk (node_pressure.h) at each heartbeat; a change is
   // posted at once. Null (simulated nodes) = never under pressure.
   std::function<NodePressure()> pressure;
+  // Called once, on the heartbeat's thread, when the node's pod CIDR is first known and
+  // before any pod sandbox may start: set up the pod network (containerd: the CNI network
+  // list; the fake runtime: its address range). An error leaves the node NotReady and is
+  // the heartbeat's error; the next heartbeat tries again. Null = nothing to set up.
+  std::function<Status(const std::string& pod_cidr)> on_pod_cidr;
+  // While the node has no pod CIDR, how often the heartbeat reads the Node for one.
+  std::chrono::milliseconds pod_cidr_check_interval{1'000};
 };
 
 class NodeAgent {
@@ -85,6 +106,13 @@ class NodeAgent {
   // The clock time (ms) at which Heartbeat next has something to do.
   int64_t NextHeartbeatMillis() const EXCLUDES(mu_);
   bool Registered() const EXCLUDES(mu_);
+  // The node's pod CIDR once known (and on_pod_cidr succeeded), else "".
+  std::string PodCidr() const EXCLUDES(mu_);
+  // True once the pod CIDR is known: pods may start, the node is Ready.
+  bool NetworkReady() const EXCLUDES(mu_);
+  // Keys of the pods that waited for the pod network since the last call (sync them again
+  // once NetworkReady); empties the list.
+  std::vector<std::string> TakeNetworkWaiters() EXCLUDES(mu_);
 
   struct SyncResult {
     int64_t wake_at = 0;  // sync again at this clock time (0 = only on a change)
@@ -108,6 +136,11 @@ class NodeAgent {
   Status Register(int64_t now) REQUIRES(heartbeat_mu_);
   Status RenewLease(int64_t now) REQUIRES(heartbeat_mu_);
   Status PostStatus(int64_t now) REQUIRES(heartbeat_mu_);
+  // Takes spec.podCIDR of `node` (the API's Node) when none is known yet: calls
+  // on_pod_cidr, then marks the network ready.
+  Status LearnPodCidr(const rapidjson::Value& node) REQUIRES(heartbeat_mu_) EXCLUDES(mu_);
+  // Reads the Node for its pod CIDR.
+  Status CheckPodCidr(int64_t now) REQUIRES(heartbeat_mu_) EXCLUDES(mu_);
   Status WriteStatus(const rapidjson::Value& pod, PodEntry& entry, rapidjson::Document status);
   Status DeletePod(const rapidjson::Value& pod);
   std::shared_ptr<PodEntry> Entry(const std::string& key) const EXCLUDES(mu_);
@@ -131,6 +164,7 @@ class NodeAgent {
   std::optional<rapidjson::Document> node_status_ GUARDED_BY(heartbeat_mu_);  // last posted
   NodePressure pressure_ GUARDED_BY(heartbeat_mu_);  // as last sampled
   std::optional<rapidjson::Document> lease_ GUARDED_BY(heartbeat_mu_);        // as stored
+  bool posted_ready_ GUARDED_BY(heartbeat_mu_) = false;  // what the last status said
 
   mutable Mutex mu_;
   bool registered_ GUARDED_BY(mu_) = false;
@@ -138,6 +172,10 @@ class NodeAgent {
   int64_t next_status_ GUARDED_BY(mu_) = 0;
   int failures_ GUARDED_BY(mu_) = 0;
   int64_t next_attempt_ GUARDED_BY(mu_) = 0;
+  std::string pod_cidr_ GUARDED_BY(mu_);      // "" until known
+  bool network_ready_ GUARDED_BY(mu_) = false;
+  int64_t next_cidr_check_ GUARDED_BY(mu_) = 0;
+  std::set<std::string> network_waiters_ GUARDED_BY(mu_);
   // Pods this agent runs; an entry is used by the one SyncPod of its key at a time.
   std::map<std::string, std::shared_ptr<PodEntry>> pods_running_ GUARDED_BY(mu_);
   // The PLEG's last view: container id → (pod key, state).

@@ -30,6 +30,9 @@ constexpr ConditionSpec kConditions[] = {
 constexpr ConditionSpec kMemoryPressure = {"MemoryPressure", "True", "KubeletHasInsufficientMemory",
                                            "kubelet has insufficient memory available"};
 constexpr ConditionSpec kDiskPressure = {"DiskPressure", "True", "KubeletHasDiskPressure", "kubelet has disk pressure"};
+// Ready while the pod network is not set up (setters.go ReadyCondition: the runtime's and
+// the network's errors, joined).
+constexpr ConditionSpec kNetworkNotReady = {"Ready", "False", "KubeletNotReady", kNetworkNotReadyMessage};
 
 // The previous lastTransitionTime of condition `type` when its status was `status`.
 std::string_view PreviousTransition(const rapidjson::Value* previous_status, std::string_view type,
@@ -99,7 +102,8 @@ rapidjson::Document NodeObject(const NodeDescription& node) {
 }
 
 rapidjson::Document NodeStatus(const NodeDescription& node, int64_t now_millis,
-                               const rapidjson::Value* previous_status, NodePressure pressure) {
+                               const rapidjson::Value* previous_status, NodePressure pressure,
+                               bool network_ready) {
   rapidjson::Document d(rapidjson::kObjectType);
   Alloc& a = d.GetAllocator();
   std::string now = FormatRfc3339Seconds(now_millis);
@@ -109,6 +113,7 @@ rapidjson::Document NodeStatus(const NodeDescription& node, int64_t now_millis,
   for (ConditionSpec spec : kConditions) {
     if (spec.type == std::string_view("MemoryPressure") && pressure.memory) spec = kMemoryPressure;
     if (spec.type == std::string_view("DiskPressure") && pressure.disk) spec = kDiskPressure;
+    if (spec.type == std::string_view("Ready") && !network_ready) spec = kNetworkNotReady;
     Value c = Object();
     PutStr(c, "type", spec.type, a);
     PutStr(c, "status", spec.status, a);

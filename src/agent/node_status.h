@@ -57,13 +57,23 @@ struct NodeDescription {
 // spec.podCIDR(s) when the description has one. No status.
 rapidjson::Document NodeObject(const NodeDescription& node);
 
+// The Ready condition's message while the node's pod network is not set up (no pod CIDR
+// yet, so no CNI network list): what a kubelet 1.32 on containerd reports then
+// ("container runtime network not ready: " and the CRI NetworkReady condition).
+inline constexpr char kNetworkNotReadyMessage[] =
+    "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+    "message:Network plugin returns error: cni plugin not initialized";
+
 // The node's status at `now_millis`: capacity, allocatable, conditions MemoryPressure and
-// DiskPressure (True as `pressure` says), PIDPressure (False) and Ready (True) with the
-// kubelet's reasons and messages, addresses, daemonEndpoints and nodeInfo. Every condition's lastHeartbeatTime is
-// now; lastTransitionTime is kept from `previous_status` (the status the API has, may be
-// null) when that condition's status is unchanged, else now.
+// DiskPressure (True as `pressure` says), PIDPressure (False) and Ready with the kubelet's
+// reasons and messages, addresses, daemonEndpoints and nodeInfo. Ready is True
+// ("KubeletReady") when `network_ready`, else False with reason "KubeletNotReady" and
+// kNetworkNotReadyMessage. Every condition's lastHeartbeatTime is now; lastTransitionTime
+// is kept from `previous_status` (the status the API has, may be null) when that
+// condition's status is unchanged, else now.
 rapidjson::Document NodeStatus(const NodeDescription& node, int64_t now_millis,
-                               const rapidjson::Value* previous_status, NodePressure pressure = {});
+                               const rapidjson::Value* previous_status, NodePressure pressure = {},
+                               bool network_ready = true);
 
 // The node's Lease: kube-node-lease/<node>, holderIdentity and name the node,
 // leaseDurationSeconds, renewTime (MicroTime) and an ownerReference to the Node (by uid)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/agent/prober/lifecycle_hooks.h"
+#include "src/base/go_duration.h"
 #include "src/runtime/fake_runtime.h"
 #include "src/server/json/json_util.h"
 
@@ -56,13 +57,6 @@ int64_t ParseTime(std::string_view text) {
   std::string s(text);
   if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm_utc)) return 0;
   return static_cast<int64_t>(timegm(&tm_utc)) * 1000;
-}
-
-// Go's time.Duration String for whole seconds: "10s", "1m20s", "5m0s".
-std::string GoDuration(int64_t millis) {
-  int64_t seconds = millis / 1000;
-  if (seconds < 60) return std::to_string(seconds) + "s";
-  return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
 }
 
 // Instances per container name, newest (highest attempt) first.
@@ -238,8 +232,8 @@ Result<PodRunner::Outcome> PodRunner::Sync(const rapidjson::Value& pod, runtime:
     std::string name(json::StringMember(spec, "name"));
     if (backoff_.InBackoff(name, latest.finished_at, now)) {
       int64_t wait = backoff_.Current(name);
-      crash_loop_[name] = "back-off " + GoDuration(wait) + " restarting failed container=" + name +
-                          " pod=" + pod_label;
+      crash_loop_[name] = "back-off " + FormatGoDuration(wait * 1'000'000) +
+                          " restarting failed container=" + name + " pod=" + pod_label;
       ContainerEvent(pod, name, client::EventType::kWarning, "BackOff",
                      "Back-off restarting failed container " + name + " in pod " + pod_label);
       wake(latest.finished_at + wait);

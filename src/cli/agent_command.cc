@@ -128,12 +128,15 @@ int RunAgent(const std::vector<std::string>& args) {
   agent::NodeAgentOptions node;
   node.node = agent::LocalNodeDescription(config->node_name, "fake://1.0");
   if (!config->node_ip.empty()) node.node.internal_ip = config->node_ip;
+  // Without --node-pod-cidr the server assigns one; pods wait until the node knows it.
+  node.node.pod_cidr = config->node_pod_cidr;
   runtime_options.pod_cidr = node.node.pod_cidr;
   Result<std::unique_ptr<runtime::FakeRuntime>> rt = runtime::FakeRuntime::Create(runtime_options);
   if (!rt.ok()) {
     std::cerr << "kite agent: " << rt.status().message() << "\n";
     return ExitCode::kFailure;
   }
+  node.on_pod_cidr = [fake = rt->get()](const std::string& cidr) { return fake->SetPodCidr(cidr); };
   // The agent endpoint, as on a real node, so the API server can scrape /metrics/resource
   // (the pods' simulated usage: fake_runtime.h's sim.kite.dev/cpu-millicores and
   // memory-bytes). When --kubelet-port is taken (several fake agents on one machine), any

@@ -25,7 +25,7 @@ struct AgentConfig {
   std::string node_name;
   RuntimeKind runtime = RuntimeKind::kContainerd;
   int kubelet_port = 10250;
-  std::string node_pod_cidr;  // "" = chosen from the node name
+  std::string node_pod_cidr;  // "" = the one the server assigns
   std::string node_ip;        // --node-ip; "" = the first non-loopback IPv4 address
 };
 

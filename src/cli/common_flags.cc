@@ -35,7 +35,7 @@ FlagSpec NodePodCidrFlag() {
           .kind = FlagKind::kCidr,
           .value_name = "CIDR",
           .help = "pod addresses of this node (its bridge kite<third octet> gets the first one)",
-          .default_help = "a /24 of 10.42.0.0/16 chosen by the node name"};
+          .default_help = "one the server assigns from its --cluster-cidr"};
 }
 
 FlagSpec JoinServerFlag(std::string_view example) {

@@ -6,6 +6,7 @@
 #include "src/cli/config_file.h"
 #include "src/cli/defaults.h"
 #include "src/cli/flag_parser.h"
+#include "src/server/controllers/node_ipam_controller.h"
 
 namespace kite::cli {
 
@@ -74,6 +75,13 @@ CommandSpec ServerCommandSpec(const HostFacts& facts) {
        .value_name = "CIDR",
        .help = "IP range that pod addresses come from",
        .default_value = kDefaultClusterCidr},
+      {.name = "node-cidr-mask-size",
+       .kind = FlagKind::kInt,
+       .value_name = "BITS",
+       .help = "prefix length of each node's pod CIDR, cut from --cluster-cidr (its IPv4 entry)",
+       .default_value = "24",
+       .min_value = 8,
+       .max_value = 30},
       {.name = "service-cidr",
        .kind = FlagKind::kCidr,
        .value_name = "CIDR",
@@ -146,6 +154,11 @@ Result<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
                                   : DefaultDatastoreEndpoint(server.data_dir);
   server.datastore_history_revisions = values->Int("datastore-history-revisions");
   server.cluster_cidr = values->String("cluster-cidr");
+  server.node_cidr_mask_size = static_cast<int>(values->Int("node-cidr-mask-size"));
+  if (Status s = controllers::NodeIpamController::Validate(server.cluster_cidr, server.node_cidr_mask_size); !s.ok()) {
+    return InvalidArgumentError("--cluster-cidr " + server.cluster_cidr + " with --node-cidr-mask-size " +
+                                std::to_string(server.node_cidr_mask_size) + ": " + s.message());
+  }
   server.service_cidr = values->String("service-cidr");
   server.metric_resolution_seconds = static_cast<int>(values->Int("metric-resolution"));
   if (config) server.config_file = config_path;

@@ -32,12 +32,15 @@ struct ServerConfig {
   std::string token;
   std::string node_name;
   int kubelet_port = 10250;
-  std::string node_pod_cidr;  // "" = chosen from the node name
+  std::string node_pod_cidr;  // "" = one the node IPAM controller assigns
   std::string datastore_endpoint;
   // Revisions of history the store keeps; older ones are compacted, and watches or
   // exact-revision reads from before them get 410 Expired.
   int64_t datastore_history_revisions = kDefaultDatastoreHistoryRevisions;
+  // Pod addresses: the node IPAM controller cuts node CIDRs of node_cidr_mask_size bits
+  // out of cluster_cidr (its IPv4 entry when it is a dual-stack pair).
   std::string cluster_cidr;
+  int node_cidr_mask_size = 24;
   std::string service_cidr;
   int metric_resolution_seconds = 15;  // --metric-resolution: the metrics scraper's period
   // The config file that was read; empty if none was.

@@ -113,10 +113,8 @@ int64_t UsageHook(const Labels& annotations, const char* key,
   return n * multiplier;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<FakeRuntime>> FakeRuntime::Create(FakeRuntimeOptions options) {
-  const std::string& cidr = options.pod_cidr;
+// The first address and the size of an IPv4 CIDR with a prefix of 8 to 30.
+Result<std::pair<uint32_t, uint32_t>> ParsePodCidr(const std::string& cidr) {
   size_t slash = cidr.find('/');
   std::optional<uint32_t> ip = ParseIpv4(std::string_view(cidr).substr(0, slash));
   int prefix = -1;
@@ -130,16 +128,34 @@ Result<std::unique_ptr<FakeRuntime>> FakeRuntime::Create(FakeRuntimeOptions opti
                                 "\" is not an IPv4 CIDR with a prefix length of 8 to 30");
   }
   uint32_t size = uint32_t{1} << (32 - prefix);
-  uint32_t network = *ip & ~(size - 1);
-  return std::unique_ptr<FakeRuntime>(new FakeRuntime(std::move(options), network, size));
+  return std::pair<uint32_t, uint32_t>{*ip & ~(size - 1), size};
 }
 
-FakeRuntime::FakeRuntime(FakeRuntimeOptions options, uint32_t network, uint32_t size)
-    : options_(std::move(options)),
-      clock_(options_.clock ? options_.clock : SystemClock::Get()),
-      network_(network),
-      size_(size),
-      id_salt_(std::random_device{}()) {}
+}  // namespace
+
+Result<std::unique_ptr<FakeRuntime>> FakeRuntime::Create(FakeRuntimeOptions options) {
+  std::unique_ptr<FakeRuntime> rt(new FakeRuntime(options));
+  if (!options.pod_cidr.empty()) KITE_RETURN_IF_ERROR(rt->SetPodCidr(options.pod_cidr));
+  return rt;
+}
+
+FakeRuntime::FakeRuntime(const FakeRuntimeOptions& options)
+    : clock_(options.clock ? options.clock : SystemClock::Get()), id_salt_(std::random_device{}()) {}
+
+Status FakeRuntime::SetPodCidr(const std::string& pod_cidr) {
+  Result<std::pair<uint32_t, uint32_t>> range = ParsePodCidr(pod_cidr);
+  if (!range.ok()) return range.status();
+  MutexLock lock(mu_);
+  pod_cidr_ = pod_cidr;
+  network_ = range->first;
+  size_ = range->second;
+  return Status();
+}
+
+std::string FakeRuntime::PodCidr() const {
+  MutexLock lock(mu_);
+  return pod_cidr_;
+}
 
 std::string FakeRuntime::NewId() { return Hex64(id_salt_ ^ SplitMix(next_id_++)); }
 
@@ -150,18 +166,25 @@ Result<std::string> FakeRuntime::PullImage(const std::string& image) {
 
 Result<std::string> FakeRuntime::RunPodSandbox(const PodSandboxConfig& config) {
   MutexLock lock(mu_);
-  uint32_t offset = 2;  // .0 is the network, .1 the gateway
-  while (offset < size_ - 1 && used_offsets_.count(offset)) ++offset;
-  if (offset >= size_ - 1) {
-    return ResourceExhaustedError("no free pod IP in " + options_.pod_cidr);
+  std::string ip;
+  // A sandbox in the host's network namespace gets no address of its own (as with CRI; the
+  // agent shows the host's).
+  if (!config.host_network) {
+    if (pod_cidr_.empty()) return UnavailableError("no pod CIDR yet: the pod network is not set up");
+    uint32_t offset = 2;  // .0 is the network, .1 the gateway
+    while (offset < size_ - 1 && used_ips_.count(network_ + offset)) ++offset;
+    if (offset >= size_ - 1) {
+      return ResourceExhaustedError("no free pod IP in " + pod_cidr_);
+    }
+    used_ips_.insert(network_ + offset);
+    ip = FormatIpv4(network_ + offset);
   }
-  used_offsets_.insert(offset);
   PodSandbox sandbox;
   sandbox.id = NewId();
   sandbox.metadata = config.metadata;
   sandbox.state = SandboxState::kReady;
   sandbox.created_at = clock_->NowMillis();
-  sandbox.ip = FormatIpv4(network_ + offset);
+  sandbox.ip = std::move(ip);
   sandbox.labels = config.labels;
   sandbox.annotations = config.annotations;
   std::string id = sandbox.id;
@@ -191,7 +214,7 @@ Status FakeRuntime::RemovePodSandbox(const std::string& sandbox_id) {
     c = c->second.info.sandbox_id == sandbox_id ? containers_.erase(c) : std::next(c);
   }
   std::optional<uint32_t> ip = ParseIpv4(it->second.ip);
-  if (ip) used_offsets_.erase(*ip - network_);
+  if (ip) used_ips_.erase(*ip);
   sandboxes_.erase(it);
   return Status();
 }

@@ -4,7 +4,10 @@
 // Behaviour:
 //   - RunPodSandbox is ready at once with the lowest free address of the pod CIDR (the
 //     network address, .1 (the gateway) and the broadcast address are never handed out);
-//     the address is free again when the sandbox is removed.
+//     the address is free again when the sandbox is removed. Without a pod CIDR (none given
+//     at Create, SetPodCidr not called yet) it fails with kUnavailable. A host-network
+//     sandbox gets no address (CRI reports none; the agent shows the host's) and needs no
+//     pod CIDR.
 //   - StartContainer runs the container; a running container keeps running until stopped,
 //     unless a hook below ends it. Stopping honours any grace period instantly: the
 //     container exits with code 0 ("Completed"), as a process that handles SIGTERM does.
@@ -63,7 +66,9 @@ inline constexpr char kCpuMillicoresAnnotation[] = "sim.kite.dev/cpu-millicores"
 inline constexpr char kMemoryBytesAnnotation[] = "sim.kite.dev/memory-bytes";
 
 struct FakeRuntimeOptions {
-  std::string pod_cidr = "10.42.0.0/24";  // IPv4, prefix 8..30
+  // IPv4, prefix 8..30; "" = none yet (SetPodCidr gives it later, as a node learns its
+  // CIDR from the API).
+  std::string pod_cidr = "10.42.0.0/24";
   const Clock* clock = nullptr;           // null = the system clock
 };
 
@@ -71,6 +76,11 @@ class FakeRuntime final : public Runtime {
  public:
   // kInvalidArgument when the pod CIDR is not an IPv4 CIDR with a prefix of 8 to 30.
   static Result<std::unique_ptr<FakeRuntime>> Create(FakeRuntimeOptions options);
+
+  // Sets (or replaces) the pod CIDR sandboxes get addresses from; sandboxes that exist keep
+  // theirs. kInvalidArgument as for Create. Thread-safe.
+  Status SetPodCidr(const std::string& pod_cidr);
+  std::string PodCidr() const;  // "" = none yet
 
   VersionInfo Version() const override { return {"fake", "1.0"}; }
   Result<std::string> PullImage(const std::string& image) override;
@@ -108,23 +118,23 @@ class FakeRuntime final : public Runtime {
     int64_t memory_bytes = 0;
   };
 
-  FakeRuntime(FakeRuntimeOptions options, uint32_t network, uint32_t size);
+  explicit FakeRuntime(const FakeRuntimeOptions& options);
   std::string NewId() REQUIRES(mu_);
   // Applies the timed exits that are due at `now`.
   void Advance(ContainerEntry& entry, int64_t now) REQUIRES(mu_);
   void Exit(ContainerEntry& entry, int64_t at, int32_t code) REQUIRES(mu_);
 
-  const FakeRuntimeOptions options_;
   const Clock* clock_;
-  const uint32_t network_;  // the CIDR's first address, host order
-  const uint32_t size_;     // addresses in the CIDR
 
   mutable Mutex mu_;
+  std::string pod_cidr_ GUARDED_BY(mu_);  // "" = none yet
+  uint32_t network_ GUARDED_BY(mu_) = 0;  // the CIDR's first address, host order
+  uint32_t size_ GUARDED_BY(mu_) = 0;     // addresses in the CIDR
   uint64_t next_id_ GUARDED_BY(mu_) = 1;
   const uint64_t id_salt_;
   std::map<std::string, PodSandbox> sandboxes_ GUARDED_BY(mu_);
   std::map<std::string, ContainerEntry> containers_ GUARDED_BY(mu_);
-  std::set<uint32_t> used_offsets_ GUARDED_BY(mu_);
+  std::set<uint32_t> used_ips_ GUARDED_BY(mu_);  // host order
   std::shared_ptr<const ExecHandler> exec_handler_ GUARDED_BY(mu_);
 };
 

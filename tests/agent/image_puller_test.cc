@@ -4,8 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/agent/recording_runtime.h"
+#include "src/base/base64.h"
 #include "src/server/json/json_util.h"
+#include "tests/agent/recording_runtime.h"
 
 namespace kite::agent {
 namespace {
@@ -25,20 +26,7 @@ client::ObjectPtr Object(std::string_view text) { return std::make_shared<const 
 
 // A kubernetes.io/dockerconfigjson secret with `config` (JSON text) as its data.
 std::string DockerSecret(std::string_view name, std::string_view config, bool old_format = false) {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  size_t i = 0;
-  for (; i + 2 < config.size(); i += 3) {
-    uint32_t n = (uint8_t(config[i]) << 16) | (uint8_t(config[i + 1]) << 8) | uint8_t(config[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) b64 += kAlphabet[(n >> s) & 63];
-  }
-  if (i + 1 == config.size()) {
-    uint32_t n = uint8_t(config[i]) << 16;
-    b64 += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63]} + "==";
-  } else if (i + 2 == config.size()) {
-    uint32_t n = (uint8_t(config[i]) << 16) | (uint8_t(config[i + 1]) << 8);
-    b64 += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63]} + "=";
-  }
+  const std::string b64 = Base64Encode(config);
   return R"({"metadata":{"name":")" + std::string(name) + R"(","namespace":"ns"},"type":"kubernetes.io/)" +
          (old_format ? "dockercfg" : "dockerconfigjson") + R"(","data":{")" +
          (old_format ? ".dockercfg" : ".dockerconfigjson") + R"(":")" + b64 + R"("}})";

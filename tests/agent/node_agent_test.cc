@@ -1,7 +1,9 @@
 // A NodeAgent with the fake runtime against a real API server (in process).
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
+#include <thread>
 
 #include "src/agent/agent_runner.h"
 #include "src/agent/node_agent.h"
@@ -166,6 +168,160 @@ TEST_CASE("pressure sampled at a heartbeat is posted at once, not at the next st
   short_of_memory = false;
   REQUIRE(agent.Heartbeat().ok());
   CHECK(memory_pressure() == "False");
+}
+
+// The Ready condition of node-a: {status, reason, message}, empty when absent.
+std::array<std::string, 3> NodeReady(client::ResourceClient& nodes) {
+  auto node = nodes.Get("", kNode);
+  if (!node.ok()) return {};
+  const rapidjson::Value* status = json::Member(*node, "status");
+  const rapidjson::Value* conditions = status ? json::Member(*status, "conditions") : nullptr;
+  if (!conditions || !conditions->IsArray()) return {};
+  for (const auto& c : conditions->GetArray()) {
+    if (json::StringMember(c, "type") == "Ready") {
+      return {std::string(json::StringMember(c, "status")), std::string(json::StringMember(c, "reason")),
+              std::string(json::StringMember(c, "message"))};
+    }
+  }
+  return {};
+}
+
+TEST_CASE("without a pod CIDR the node is NotReady and starts no pods; both change once spec.podCIDR is set") {
+  ApiFixture api;
+  // The runtime could start sandboxes from a range of its own: what holds the pod back is
+  // the agent, which has no CIDR for the node yet.
+  auto made = runtime::FakeRuntime::Create({"10.99.0.0/24", nullptr});
+  REQUIRE(made.ok());
+  std::unique_ptr<runtime::FakeRuntime> rt = std::move(made).value();
+  Mutex mu;
+  std::vector<std::string> reported;
+  NodeAgentOptions options;
+  options.node.name = kNode;
+  options.node.internal_ip = "172.16.0.5";
+  options.lease_renew_interval = 300ms;
+  options.status_report_interval = 300'000ms;  // Ready must not wait for the next report
+  options.pod_cidr_check_interval = 100ms;
+  options.on_pod_cidr = [&](const std::string& cidr) {
+    {
+      MutexLock lock(mu);
+      reported.push_back(cidr);
+    }
+    return rt->SetPodCidr(cidr);
+  };
+  std::vector<std::unique_ptr<NodeAgent>> agents;
+  agents.push_back(std::make_unique<NodeAgent>(options, api.transport(), rt.get()));
+  NodeAgent* agent = agents.back().get();
+  AgentRunnerOptions runner_options;
+  runner_options.tick = 50ms;
+  runner_options.resync = 600'000ms;  // the pod must start because the CIDR came, not a resync
+  AgentRunner runner(api.transport(), std::move(agents), runner_options);
+  runner.Start();
+
+  auto nodes = api.Client(client::kNodes);
+  auto pods = api.Client(client::kPods);
+  REQUIRE(Eventually([&] { return !NodeReady(nodes)[0].empty(); }));
+  std::array<std::string, 3> ready = NodeReady(nodes);
+  CHECK(ready[0] == "False");
+  CHECK(ready[1] == "KubeletNotReady");
+  CHECK(ready[2] ==
+        "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+        "message:Network plugin returns error: cni plugin not initialized");
+  CHECK(json::StringMember(*json::Member(*nodes.Get("", kNode), "spec"), "podCIDR").empty());
+
+  api.Create(client::kPods, "default",
+             R"({"metadata":{"name":"web"},"spec":{"nodeName":"node-a","containers":[{"name":"app","image":"busybox"}]}})");
+  api.Create(client::kPods, "default",
+             R"({"metadata":{"name":"host"},"spec":{"nodeName":"node-a","hostNetwork":true,)"
+             R"("containers":[{"name":"app","image":"busybox"}]}})");
+  // A hostNetwork pod does not need the pod network (the kubelet starts it); the other waits.
+  auto phase = [&](const char* name) {
+    auto pod = pods.Get("default", name);
+    const rapidjson::Value* status = pod.ok() ? json::Member(*pod, "status") : nullptr;
+    return status ? std::string(json::StringMember(*status, "phase")) : std::string();
+  };
+  REQUIRE(Eventually([&] { return phase("host") == "Running"; }));
+  CHECK_FALSE(Eventually([&] { return phase("web") == "Running"; }, 500ms));
+  CHECK(rt->SandboxCount() == 1);  // the hostNetwork pod's only
+  CHECK(NodeReady(nodes)[0] == "False");
+  CHECK_FALSE(agent->NetworkReady());
+  {
+    MutexLock lock(mu);
+    CHECK(reported.empty());
+  }
+
+  // What the node IPAM controller does.
+  REQUIRE(nodes.Patch("", kNode, client::PatchType::kMerge,
+                      R"({"spec":{"podCIDR":"10.42.9.0/24","podCIDRs":["10.42.9.0/24"]}})")
+              .ok());
+  REQUIRE(Eventually([&] { return NodeReady(nodes)[0] == "True"; }, 3s));
+  CHECK(NodeReady(nodes)[1] == "KubeletReady");
+  CHECK(agent->PodCidr() == "10.42.9.0/24");
+  CHECK(rt->PodCidr() == "10.42.9.0/24");
+  REQUIRE(Eventually([&] { return phase("web") == "Running"; }, 3s));
+  auto web = pods.Get("default", "web");
+  REQUIRE(web.ok());
+  CHECK(json::StringMember(*json::Member(*web, "status"), "podIP").rfind("10.42.9.", 0) == 0);
+  // Reported once, however many heartbeats follow.
+  std::this_thread::sleep_for(400ms);
+  {
+    MutexLock lock(mu);
+    CHECK(reported == std::vector<std::string>{"10.42.9.0/24"});
+  }
+  runner.Stop();
+}
+
+TEST_CASE("an explicit CIDR is reported from registration; a learned one survives re-registration") {
+  ApiFixture api;
+  auto nodes = api.Client(client::kNodes);
+  auto made = runtime::FakeRuntime::Create({"", nullptr});
+  REQUIRE(made.ok());
+  int calls = 0;
+  NodeAgentOptions options;
+  options.node.name = kNode;
+  options.on_pod_cidr = [&](const std::string& cidr) {
+    ++calls;
+    return (*made)->SetPodCidr(cidr);
+  };
+  auto spec_cidr = [&] {
+    auto node = nodes.Get("", kNode);
+    return node.ok() ? std::string(json::StringMember(*json::Member(*node, "spec"), "podCIDR")) : std::string();
+  };
+
+  SECTION("explicit: Ready from the first heartbeat") {
+    options.node.pod_cidr = "10.42.5.0/24";
+    NodeAgent agent(options, api.transport(), made->get());
+    CHECK_FALSE(agent.NetworkReady());
+    REQUIRE(agent.Heartbeat().ok());
+    CHECK(agent.NetworkReady());
+    CHECK(calls == 1);
+    CHECK((*made)->PodCidr() == "10.42.5.0/24");
+    CHECK(spec_cidr() == "10.42.5.0/24");
+    CHECK(NodeReady(nodes)[0] == "True");
+    REQUIRE(agent.Heartbeat().ok());
+    CHECK(calls == 1);
+  }
+  SECTION("learned: the Node deleted is registered again with it") {
+    options.status_report_interval = 0ms;  // every heartbeat posts (and so finds the Node gone)
+    options.pod_cidr_check_interval = 0ms;
+    NodeAgent agent(options, api.transport(), made->get());
+    REQUIRE(agent.Heartbeat().ok());
+    CHECK(NodeReady(nodes)[0] == "False");
+    CHECK(spec_cidr().empty());
+    REQUIRE(nodes.Patch("", kNode, client::PatchType::kMerge, R"({"spec":{"podCIDR":"10.42.7.0/24"}})").ok());
+    REQUIRE(agent.Heartbeat().ok());
+    CHECK(agent.PodCidr() == "10.42.7.0/24");
+    CHECK(NodeReady(nodes)[0] == "True");  // posted by that same heartbeat
+    CHECK(calls == 1);
+
+    REQUIRE(nodes.Delete("", kNode).ok());
+    REQUIRE(Eventually([&] {
+      (void)agent.Heartbeat();
+      return !spec_cidr().empty();
+    }));
+    CHECK(spec_cidr() == "10.42.7.0/24");
+    CHECK(NodeReady(nodes)[0] == "True");
+    CHECK(calls == 1);
+  }
 }
 
 TEST_CASE("a pod bound to the node runs: Running, an IP from the node's CIDR, Ready") {

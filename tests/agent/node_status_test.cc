@@ -97,6 +97,23 @@ TEST_CASE("pressure turns MemoryPressure and DiskPressure True with the kubelet'
   CHECK(json::StringMember(conditions[3], "status") == "True");   // still Ready, as the kubelet
 }
 
+TEST_CASE("without its pod network the node is NotReady as the kubelet words it; Ready once it has one") {
+  int64_t t0 = 1'700'000'000'000;
+  rapidjson::Document waiting = NodeStatus(Node(), t0, nullptr, {}, false);
+  const rapidjson::Value& ready = (*json::Member(waiting, "conditions"))[3];
+  CHECK(json::StringMember(ready, "type") == "Ready");
+  CHECK(json::StringMember(ready, "status") == "False");
+  CHECK(json::StringMember(ready, "reason") == "KubeletNotReady");
+  CHECK(json::StringMember(ready, "message") ==
+        "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+        "message:Network plugin returns error: cni plugin not initialized");
+  rapidjson::Document later = NodeStatus(Node(), t0 + 5'000, &waiting, {}, true);
+  const rapidjson::Value& now_ready = (*json::Member(later, "conditions"))[3];
+  CHECK(json::StringMember(now_ready, "status") == "True");
+  CHECK(json::StringMember(now_ready, "reason") == "KubeletReady");
+  CHECK(json::StringMember(now_ready, "lastTransitionTime") == "2023-11-14T22:13:25Z");
+}
+
 TEST_CASE("the node Lease and MicroTime") {
   CHECK(FormatMicroTime(1'700'000'000'123) == "2023-11-14T22:13:20.123000Z");
   CHECK(FormatMicroTime(1'700'000'000'000) == "2023-11-14T22:13:20.000000Z");

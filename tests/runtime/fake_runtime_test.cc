@@ -65,6 +65,43 @@ TEST_CASE("fake runtime: bad CIDRs are refused") {
   }
 }
 
+TEST_CASE("fake runtime: the pod CIDR may come later; host-network sandboxes need none") {
+  FakeClock clock;
+  auto rt = Make(&clock, "");
+  CHECK(rt->PodCidr().empty());
+  auto early = rt->RunPodSandbox(Sandbox("early"));
+  REQUIRE_FALSE(early.ok());
+  CHECK(early.status().code() == StatusCode::kUnavailable);
+  PodSandboxConfig host = Sandbox("host");
+  host.host_network = true;
+  auto h = rt->RunPodSandbox(host);
+  REQUIRE(h.ok());
+  CHECK(rt->PodSandboxStatus(*h)->ip.empty());
+
+  CHECK(rt->SetPodCidr("10.42.3.0/33").code() == StatusCode::kInvalidArgument);
+  CHECK(rt->PodCidr().empty());
+  REQUIRE(rt->SetPodCidr("10.42.3.0/24").ok());
+  CHECK(rt->PodCidr() == "10.42.3.0/24");
+  auto a = rt->RunPodSandbox(Sandbox("a"));
+  REQUIRE(a.ok());
+  CHECK(rt->PodSandboxStatus(*a)->ip == "10.42.3.2");
+  // A new range: existing sandboxes keep their address; removing one frees it for reuse
+  // should the range come back.
+  REQUIRE(rt->SetPodCidr("10.42.4.0/24").ok());
+  auto b = rt->RunPodSandbox(Sandbox("b"));
+  REQUIRE(b.ok());
+  CHECK(rt->PodSandboxStatus(*b)->ip == "10.42.4.2");
+  CHECK(rt->PodSandboxStatus(*a)->ip == "10.42.3.2");
+  REQUIRE(rt->SetPodCidr("10.42.3.0/24").ok());
+  auto c = rt->RunPodSandbox(Sandbox("c"));
+  REQUIRE(c.ok());
+  CHECK(rt->PodSandboxStatus(*c)->ip == "10.42.3.3");
+  REQUIRE(rt->RemovePodSandbox(*a).ok());
+  auto d = rt->RunPodSandbox(Sandbox("d"));
+  REQUIRE(d.ok());
+  CHECK(rt->PodSandboxStatus(*d)->ip == "10.42.3.2");
+}
+
 TEST_CASE("fake runtime: containers run until stopped; ids, images and times") {
   FakeClock clock;
   auto rt = Make(&clock);

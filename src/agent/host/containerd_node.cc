@@ -48,12 +48,15 @@ namespace {
 
 // Waits for RuntimeReady and NetworkReady: the CRI plugin loads the CNI network list a
 // moment after containerd answers, and a sandbox started before that has no network.
-Status WaitUntilReady(const runtime::CriRuntime& rt, std::chrono::seconds limit) {
+// Without `network` (no pod CIDR yet, so no network list) RuntimeReady is enough: Ready()
+// checks it first and names the condition that failed (cri_runtime.h).
+Status WaitUntilReady(const runtime::CriRuntime& rt, std::chrono::seconds limit, bool network = true) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   Status last;
   while (std::chrono::steady_clock::now() < deadline) {
     last = rt.Ready();
     if (last.ok()) return last;
+    if (!network && last.message().find("NetworkReady is false") != std::string::npos) return Status();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return UnavailableError("containerd is not ready after " + std::to_string(limit.count()) +
@@ -78,10 +81,11 @@ Result<std::unique_ptr<ContainerdNode>> ContainerdNode::Start(ContainerdNodeOpti
                            : [](const std::string& line) { std::cerr << "kite: " << line << "\n"; };
   const std::string agent_dir = options.data_dir + "/agent";
 
-  // The node's description first: its pod CIDR decides the bridge.
+  // The node's description first: an explicit pod CIDR decides the bridge now; otherwise
+  // the network list is written once the node learns its CIDR from the API.
   NodeAgentOptions node_options;
   node_options.node = LocalNodeDescription(options.node_name, "containerd://");
-  if (!options.pod_cidr.empty()) node_options.node.pod_cidr = options.pod_cidr;
+  node_options.node.pod_cidr = options.pod_cidr;
   if (!options.node_ip.empty()) node_options.node.internal_ip = options.node_ip;
   node_options.node.extra_labels = options.labels;
   node_options.agent_dir = agent_dir;
@@ -94,7 +98,7 @@ Result<std::unique_ptr<ContainerdNode>> ContainerdNode::Start(ContainerdNodeOpti
   containerd::ContainerdOptions containerd_options;
   containerd_options.dir = agent_dir;
   containerd_options.pod_cidr = node_options.node.pod_cidr;
-  containerd_options.bridge_name = BridgeNameFor(node_options.node.pod_cidr);
+  if (!options.pod_cidr.empty()) containerd_options.bridge_name = BridgeNameFor(options.pod_cidr);
   containerd_options.log = [log = parts->log](const std::string& line) { log("containerd: " + line); };
   Result<std::unique_ptr<containerd::ContainerdProcess>> containerd =
       containerd::ContainerdProcess::Start(containerd_options);
@@ -107,7 +111,7 @@ Result<std::unique_ptr<ContainerdNode>> ContainerdNode::Start(ContainerdNodeOpti
     return Status(rt.status().code(), "CRI: " + rt.status().message());
   }
   parts->runtime = std::move(rt).value();
-  if (Status s = WaitUntilReady(*parts->runtime, std::chrono::seconds(30)); !s.ok()) {
+  if (Status s = WaitUntilReady(*parts->runtime, std::chrono::seconds(30), !options.pod_cidr.empty()); !s.ok()) {
     parts->Stop();
     return s;
   }
@@ -148,6 +152,16 @@ Result<std::unique_ptr<ContainerdNode>> ContainerdNode::Start(ContainerdNodeOpti
   parts->server = std::move(agent_server).value();
   node_options.node.kubelet_port = parts->server->port();
 
+  // The pod CIDR the API has for the node (the explicit one, or the node IPAM
+  // controller's): the network list on bridge kite<third octet>, then wait until the CRI
+  // plugin has loaded it — no pod starts before this returns.
+  node_options.on_pod_cidr = [containerd = parts->containerd.get(), rt = parts->runtime.get(),
+                              log = parts->log](const std::string& cidr) -> Status {
+    KITE_RETURN_IF_ERROR(containerd->SetPodCidr(cidr, BridgeNameFor(cidr)));
+    Status ready = WaitUntilReady(*rt, std::chrono::seconds(30));
+    if (ready.ok()) log("pod network ready: " + cidr);
+    return ready;
+  };
   std::vector<std::unique_ptr<NodeAgent>> nodes;
   nodes.push_back(std::make_unique<NodeAgent>(std::move(node_options), options.transport, parts->runtime.get()));
   AgentRunnerOptions runner_options;

@@ -4,12 +4,15 @@
 // air-gap image folder, the node agent and its threads (NodeAgent, AgentRunner, probes),
 // and the HTTPS endpoint the API server proxies logs, exec, attach and port-forward to.
 //
-// Start order: containerd (config and CNI network for the node's pod CIDR, bridge
-// "kite<third octet of the CIDR>"), the CRI client (waits until RuntimeReady and
-// NetworkReady), one scan of <agent-dir>/images so air-gap images exist before any pod
-// starts (then a poll keeps importing), the agent's HTTPS endpoint, then the agent (node
-// registration, lease, pods). Stop is the reverse; containers keep running, and the next
-// Start re-adopts them.
+// Start order: containerd (config, and the CNI network for an explicit pod CIDR), the CRI
+// client (waits until RuntimeReady, and NetworkReady with an explicit CIDR), one scan of
+// <agent-dir>/images so air-gap images exist before any pod starts (then a poll keeps
+// importing), the agent's HTTPS endpoint, then the agent (node registration, lease, pods).
+// The pod CIDR is the Node's spec.podCIDR — the explicit one, else what the server's node
+// IPAM controller assigns; when the agent learns it, the CNI network list is written
+// (bridge "kite<third octet of the CIDR>") and the agent waits for NetworkReady before any
+// pod starts (NodeAgentOptions::on_pod_cidr). Stop is the reverse; containers keep
+// running, and the next Start re-adopts them.
 //
 // Errors from Start name the part that failed; nothing is left running on error.
 // Thread-safety: Start and Stop from one thread.
@@ -28,7 +31,7 @@ namespace kite::agent {
 struct ContainerdNodeOptions {
   std::string data_dir;   // <data-dir>; the agent's files go to <data-dir>/agent
   std::string node_name;
-  std::string pod_cidr;   // "" = 10.42.<n>.0/24 from the node name
+  std::string pod_cidr;   // "" = the one the server assigns (spec.podCIDR)
   std::string node_ip;    // the InternalIP; "" = the first non-loopback IPv4 address
   int kubelet_port = 10250;  // 0 = any free port (tests)
   std::map<std::string, std::string> labels;  // extra node labels (node-role for servers)

@@ -9,23 +9,12 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include "src/base/go_duration.h"
+
 namespace kite::agent::prober {
 namespace {
 
 constexpr char kCheckMethod[] = "/grpc.health.v1.Health/Check";
-
-// Go's time.Duration String for the timeouts probes have: "1s", "1.5s", "500ms".
-std::string GoDuration(std::chrono::milliseconds d) {
-  int64_t ms = d.count();
-  if (ms < 1000) return std::to_string(ms) + "ms";
-  std::string out = std::to_string(ms / 1000);
-  if (int64_t frac = ms % 1000) {
-    std::string f = std::to_string(frac + 1000).substr(1);
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    out += "." + f;
-  }
-  return out + "s";
-}
 
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -97,6 +86,7 @@ ProbeOutcome GrpcProbe(const std::string& host, int port, const std::string& ser
                        std::chrono::milliseconds timeout) {
   std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   auto deadline = std::chrono::system_clock::now() + timeout;
+  const std::string within = FormatGoDuration(std::chrono::nanoseconds(timeout).count());
   grpc::ChannelArguments args;
   args.SetUserAgentPrefix("kube-probe/1.32");
   // A fresh connection per probe, as the kubelet dials one per probe.
@@ -104,7 +94,7 @@ ProbeOutcome GrpcProbe(const std::string& host, int port, const std::string& ser
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   if (!channel->WaitForConnected(deadline)) {
-    return Failure("timeout: failed to connect service \"" + address + "\" within " + GoDuration(timeout));
+    return Failure("timeout: failed to connect service \"" + address + "\" within " + within);
   }
   std::string request;
   if (!service.empty()) {
@@ -138,7 +128,7 @@ ProbeOutcome GrpcProbe(const std::string& host, int port, const std::string& ser
                      status.error_message());
     }
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      return Failure("timeout: health rpc did not complete within " + GoDuration(timeout));
+      return Failure("timeout: health rpc did not complete within " + within);
     }
     return Failure("error: health rpc probe failed: rpc error: code = " + std::to_string(status.error_code()) +
                    " desc = " + status.error_message());

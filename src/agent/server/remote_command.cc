@@ -1,6 +1,5 @@
 #include "src/agent/server/remote_command.h"
 
-#include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -8,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "src/base/base64.h"
 #include "src/base/mutex.h"
 #include "src/server/streaming/spdy_session.h"
 #include "src/server/streaming/websocket.h"
@@ -219,30 +219,6 @@ void RunWebSocketRemoteCommand(http::UpgradedConnection& client, std::string_vie
   // the runtime sees its streams end, as when kubectl is interrupted).
   spdy.Close();
   finisher.join();
-}
-
-std::string Base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  if (text.empty()) return std::string();
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = 0;
-  if (text.back() == '=') ++padding;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
 }
 
 }  // namespace kite::agent::server

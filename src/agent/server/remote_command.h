@@ -6,7 +6,8 @@
 // metav1.Status as JSON), 4 resize ({"Width":..,"Height":..}); v5.channel.k8s.io adds
 // channel 255, "close": the payload is the channel that will carry no more data (kubectl
 // sends [255, 0] at the end of its stdin). The base64 variants send text messages whose
-// first character is the channel digit and whose rest is base64.
+// first character is the channel digit and whose rest is standard base64 with padding
+// (src/base/base64.h).
 //
 // Runtime side: containerd 1.6 serves exec/attach over WebSocket only up to
 // v4.channel.k8s.io, which cannot end stdin without ending the session; over SPDY
@@ -22,7 +23,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,11 +54,6 @@ struct RemoteCommandOptions {
 // v5.channel.k8s.io, else v4.channel.k8s.io, else v4.base64.channel.k8s.io; "" when none is
 // offered.
 std::string ChooseRemoteCommandSubprotocol(const std::vector<std::string>& offered);
-
-// The payload encoding of the v4.base64.channel.k8s.io subprotocol (exec, attach and
-// port-forward): standard base64 with padding. Decoding gives nullopt for malformed text.
-std::string Base64Encode(std::string_view data);
-std::optional<std::string> Base64Decode(std::string_view text);
 
 // A metav1.Status for a failure the agent itself hit, as JSON: status Failure, reason
 // InternalError, code 500, `message` as the message.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "src/agent/server/remote_command.h"
+#include "src/base/base64.h"
 #include "src/base/mutex.h"
 #include "src/server/streaming/spdy_session.h"
 #include "src/server/streaming/websocket.h"

@@ -1,18 +1,10 @@
 #include "src/agent/volumes/object_data.h"
 
+#include "src/base/base64.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::agent::volumes {
 namespace {
-
-int Sextet(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 void CopyStrings(const rapidjson::Value* object, KeyValues& out) {
   if (!object || !object->IsObject()) return;
@@ -28,33 +20,15 @@ void CopyDecoded(const rapidjson::Value* object, KeyValues& out) {
   if (!object || !object->IsObject()) return;
   for (const auto& m : object->GetObject()) {
     if (!m.value.IsString()) continue;
-    std::optional<std::string> bytes =
-        DecodeBase64(std::string_view(m.value.GetString(), m.value.GetStringLength()));
+    // Padding optional: the API server checked the data on write, and dropping a value
+    // here would only hide it from the pod.
+    std::optional<std::string> bytes = Base64Decode(
+        std::string_view(m.value.GetString(), m.value.GetStringLength()), Base64Padding::kOptional);
     if (bytes) out[std::string(m.name.GetString(), m.name.GetStringLength())] = std::move(*bytes);
   }
 }
 
 }  // namespace
-
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = Sextet(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 KeyValues ConfigMapData(const rapidjson::Value& config_map, bool with_binary) {
   KeyValues out;

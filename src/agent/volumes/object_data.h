@@ -9,16 +9,11 @@
 #include <rapidjson/document.h>
 
 #include <map>
-#include <optional>
 #include <string>
-#include <string_view>
 
 namespace kite::agent::volumes {
 
 using KeyValues = std::map<std::string, std::string>;
-
-// Standard base64 (RFC 4648 §4, '=' padding optional); nullopt when it does not decode.
-std::optional<std::string> DecodeBase64(std::string_view text);
 
 // A ConfigMap's `data`, plus its `binaryData` decoded when `with_binary` (env uses `data`
 // only, as the kubelet does; volumes use both).

@@ -191,11 +191,16 @@ Status ContainerdProcess::PrepareFiles() {
   return SetPodCidr(options_.pod_cidr);
 }
 
-Status ContainerdProcess::SetPodCidr(const std::string& pod_cidr) {
+Status ContainerdProcess::SetPodCidr(const std::string& pod_cidr, const std::string& bridge_name) {
   KITE_RETURN_IF_ERROR(ValidateCidr(pod_cidr));
+  ContainerdOptions options = options_;
+  if (!bridge_name.empty()) {
+    options.bridge_name = bridge_name;
+    KITE_RETURN_IF_ERROR(ValidateOptions(options));  // the bridge name's rules
+  }
   KITE_RETURN_IF_ERROR(MakeDirs(paths_.cni_conf_dir));
-  KITE_RETURN_IF_ERROR(WriteFileAtomically(paths_.conflist, CniConflistJson(options_, pod_cidr)));
-  Log("CNI network \"kite\" on bridge " + options_.bridge_name + " for pod CIDR " + pod_cidr);
+  KITE_RETURN_IF_ERROR(WriteFileAtomically(paths_.conflist, CniConflistJson(options, pod_cidr)));
+  Log("CNI network \"kite\" on bridge " + options.bridge_name + " for pod CIDR " + pod_cidr);
   return Status::Ok();
 }
 

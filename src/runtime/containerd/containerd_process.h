@@ -55,9 +55,10 @@ class ContainerdProcess {
   // follows. Idempotent.
   void Stop() EXCLUDES(mu_);
 
-  // Writes (or rewrites) the CNI network list for `pod_cidr`; containerd's CRI plugin
-  // notices the file by itself. kInvalidArgument for a malformed CIDR, kIoError.
-  Status SetPodCidr(const std::string& pod_cidr);
+  // Writes (or rewrites) the CNI network list for `pod_cidr` on bridge `bridge_name` (""
+  // = the options' bridge_name); containerd's CRI plugin notices the file by itself.
+  // kInvalidArgument for a malformed CIDR or bridge name, kIoError.
+  Status SetPodCidr(const std::string& pod_cidr, const std::string& bridge_name = "");
 
   const std::string& socket_path() const { return paths_.socket; }
   const ContainerdPaths& paths() const { return paths_; }

@@ -1,6 +1,7 @@
 #include "src/server/admission/admission.h"
 
 #include "src/server/admission/kinds.h"
+#include "src/server/admission/limit_ranger.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::admission {
@@ -53,6 +54,10 @@ const KindHandlers* Find(std::string_view group, std::string_view version, std::
 
 void ApplyDefaults(std::string_view group, std::string_view version, std::string_view kind,
                    rapidjson::Value& object, rapidjson::Document::AllocatorType& allocator) {
+  if (group.empty() && version == "v1" && kind == "LimitRange" && object.IsObject()) {
+    DefaultLimitRangeItems(object, allocator);
+    return;
+  }
   const KindHandlers* k = Find(group, version, kind);
   if (k == nullptr || !object.IsObject()) return;
   k->defaults(object, allocator);

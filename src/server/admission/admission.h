@@ -13,6 +13,7 @@
 //   policy/v1: PodDisruptionBudget
 //   scheduling.k8s.io/v1: PriorityClass
 //   coordination.k8s.io/v1: Lease
+//   v1 LimitRange: defaults only (SetDefaults_LimitRangeItem, limit_ranger.h)
 // Other kinds pass through untouched (no defaults, no causes).
 //
 // Objects are untrusted JSON: any field may be missing or of the wrong type. Nothing here

@@ -7,6 +7,7 @@
 
 #include <rapidjson/document.h>
 
+#include "src/base/base64.h"
 #include "src/server/admission/kinds.h"
 #include "src/server/admission/value_checks.h"
 #include "src/server/json/json_util.h"
@@ -17,68 +18,6 @@ namespace {
 constexpr size_t kMaxSize = 1024 * 1024;  // core.MaxSecretSize, for ConfigMaps too
 constexpr char kRedacted[] = "<secret contents redacted>";
 constexpr char kImmutableSet[] = "field is immutable when `immutable` is set";
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int Base64Digit(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Decodes standard padded base64 as Go's []byte JSON decoding does; on failure returns the
-// offset Go reports ("illegal base64 data at input byte N").
-std::optional<std::string> DecodeBase64(std::string_view in, size_t& bad_offset) {
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  if (in.size() % 4 != 0) {
-    bad_offset = in.size() - in.size() % 4;
-    return std::nullopt;
-  }
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int d[4];
-    int pad = 0;
-    for (int j = 0; j < 4; ++j) {
-      char c = in[i + j];
-      if (c == '=' && i + 4 == in.size() && j >= 2) {
-        d[j] = 0;
-        ++pad;
-        continue;
-      }
-      d[j] = pad > 0 ? -1 : Base64Digit(c);
-      if (d[j] < 0) {
-        bad_offset = i + j;
-        return std::nullopt;
-      }
-    }
-    uint32_t v = (d[0] << 18) | (d[1] << 12) | (d[2] << 6) | d[3];
-    out.push_back(static_cast<char>(v >> 16));
-    if (pad < 2) out.push_back(static_cast<char>((v >> 8) & 0xff));
-    if (pad < 1) out.push_back(static_cast<char>(v & 0xff));
-  }
-  return out;
-}
-
-std::string EncodeBase64(std::string_view in) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    for (int s : {18, 12, 6, 0}) out.push_back(kBase64[(v >> s) & 63]);
-  }
-  if (i < in.size()) {
-    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out.push_back(kBase64[(v >> 18) & 63]);
-    out.push_back(kBase64[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kBase64[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
 
 bool IsImmutable(const Value* object) {
   const Value* v = Get(object, "immutable");
@@ -133,10 +72,9 @@ void ValidateConfigMap(Causes& c, const Value& object, const Value* old, std::st
         c.TypeInvalid(Key("binaryData", key), m.value, "string");
         continue;
       }
-      size_t bad = 0;
-      std::optional<std::string> bytes = DecodeBase64(std::string_view(m.value.GetString(), m.value.GetStringLength()), bad);
-      if (!bytes) {
-        c.Invalid(Key("binaryData", key), "", "illegal base64 data at input byte " + std::to_string(bad));
+      Result<std::string> bytes = Base64DecodeOrError(std::string_view(m.value.GetString(), m.value.GetStringLength()));
+      if (!bytes.ok()) {
+        c.Invalid(Key("binaryData", key), "", bytes.status().message());
         continue;
       }
       total += bytes->size();
@@ -158,7 +96,7 @@ void DefaultSecret(Value& object, Allocator& a) {
   string_data = Get(&object, "stringData");  // adding "data" may have moved it
   for (const auto& m : string_data->GetObject()) {
     std::string_view key(m.name.GetString(), m.name.GetStringLength());
-    SetStringField(*data, key, EncodeBase64(std::string_view(m.value.GetString(), m.value.GetStringLength())), a);
+    SetStringField(*data, key, Base64Encode(std::string_view(m.value.GetString(), m.value.GetStringLength())), a);
   }
   json::RemoveMember(object, "stringData");
 }
@@ -175,10 +113,9 @@ void ValidateSecret(Causes& c, const Value& object, const Value* old, std::strin
   size_t total = 0;
   for (const auto& [key, value] : data.entries) {
     c.InvalidEach(Key("data", key), key, ConfigMapKeyErrors(key));
-    size_t bad = 0;
-    std::optional<std::string> bytes = DecodeBase64(value, bad);
-    if (!bytes) {
-      c.Invalid(Key("data", key), kRedacted, "illegal base64 data at input byte " + std::to_string(bad));
+    Result<std::string> bytes = Base64DecodeOrError(value);  // Go's []byte decoding and message
+    if (!bytes.ok()) {
+      c.Invalid(Key("data", key), kRedacted, bytes.status().message());
       continue;
     }
     total += bytes->size();

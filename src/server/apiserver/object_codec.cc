@@ -91,4 +91,12 @@ std::string NewUid() {
   return buf;
 }
 
+std::string RandomNameSuffix() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::string s;
+  for (int i = 0; i < 5; ++i) s.push_back(kAlphabet[rng() % (sizeof(kAlphabet) - 1)]);
+  return s;
+}
+
 }  // namespace kite::apiserver

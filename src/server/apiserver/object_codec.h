@@ -30,6 +30,9 @@ std::string EncodeForStorage(rapidjson::Document& object);
 
 // A random (version 4) UUID: metadata.uid of a new object.
 std::string NewUid();
+// Five random characters of the alphabet Kubernetes uses for generateName suffixes (no
+// vowels, no look-alikes).
+std::string RandomNameSuffix();
 
 // The stored bytes with metadata.resourceVersion = `revision`, ready to send.
 std::string WithResourceVersion(std::string_view stored, int64_t revision);

@@ -6,10 +6,10 @@
 #include <ctime>
 #include <random>
 
+#include "src/server/apiserver/admission_plugins.h"
 #include "src/server/apiserver/field_validation.h"
 #include "src/server/apiserver/node_proxy.h"
 #include "src/server/admission/admission.h"
-#include "src/server/admission/default_storage_class.h"
 #include "src/server/apply/apply.h"
 #include "src/server/crd/crd_validation.h"
 #include "src/server/json/json_util.h"
@@ -61,130 +61,9 @@ std::mt19937_64& Rng() {
   return rng;
 }
 
-// The alphabet Kubernetes uses for generateName suffixes (no vowels, no look-alikes).
-std::string RandomSuffix() {
-  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-  std::string s;
-  for (int i = 0; i < 5; ++i) s.push_back(kAlphabet[Rng()() % (sizeof(kAlphabet) - 1)]);
-  return s;
-}
-
 bool IsDryRun(const RestRequest& r) { return r.query.Get("dryRun") == "All"; }
 
 constexpr char kCrdCleanupFinalizer[] = "customresourcecleanup.apiextensions.k8s.io";
-
-constexpr char kServiceAccountMountPath[] = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-// The ServiceAccount admission plugin's projected "kube-api-access-<random>" volume: a bound
-// token (3607 s, which the agent refreshes), the cluster CA from the kube-root-ca.crt
-// ConfigMap and the namespace, mounted read-only into every container at the path client
-// libraries look in. Skipped when the pod opts out (automountServiceAccountToken: false) or a
-// container already mounts something there.
-void AddServiceAccountTokenVolume(Value& spec, Document::AllocatorType& a) {
-  const Value* automount = Member(spec, "automountServiceAccountToken");
-  if (automount && automount->IsBool() && !automount->GetBool()) return;
-  Value* volumes = MutableMember(spec, "volumes");
-  if (volumes && !volumes->IsArray()) return;  // validation reports it
-  for (const char* list : {"initContainers", "containers"}) {
-    const Value* containers = Member(spec, list);
-    if (!containers || !containers->IsArray()) continue;
-    for (const Value& c : containers->GetArray()) {
-      const Value* mounts = c.IsObject() ? Member(c, "volumeMounts") : nullptr;
-      if (!mounts || !mounts->IsArray()) continue;
-      for (const Value& m : mounts->GetArray()) {
-        if (m.IsObject() && StringMember(m, "mountPath") == kServiceAccountMountPath) return;
-      }
-    }
-  }
-  std::string name = "kube-api-access-" + RandomSuffix();
-  Result<Document> volume = ParseJsonObject(
-      R"({"name":")" + name + R"(","projected":{"defaultMode":420,"sources":[)"
-      R"({"serviceAccountToken":{"expirationSeconds":3607,"path":"token"}},)"
-      R"({"configMap":{"name":"kube-root-ca.crt","items":[{"key":"ca.crt","path":"ca.crt"}]}},)"
-      R"({"downwardAPI":{"items":[{"fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"},"path":"namespace"}]}}]}})");
-  if (!volume.ok()) return;
-  if (!volumes) {
-    SetMember(spec, "volumes", Value(rapidjson::kArrayType), a);
-    volumes = MutableMember(spec, "volumes");
-  }
-  volumes->PushBack(Value(*volume, a), a);
-  for (const char* list : {"initContainers", "containers"}) {
-    Value* containers = MutableMember(spec, list);
-    if (!containers || !containers->IsArray()) continue;
-    for (Value& c : containers->GetArray()) {
-      if (!c.IsObject()) continue;
-      Value* mounts = MutableMember(c, "volumeMounts");
-      if (mounts && !mounts->IsArray()) continue;
-      if (!mounts) {
-        SetMember(c, "volumeMounts", Value(rapidjson::kArrayType), a);
-        mounts = MutableMember(c, "volumeMounts");
-      }
-      Value m(rapidjson::kObjectType);
-      SetStringMember(m, "name", name, a);
-      SetMember(m, "readOnly", Value(true), a);
-      SetStringMember(m, "mountPath", kServiceAccountMountPath, a);
-      mounts->PushBack(std::move(m), a);
-    }
-  }
-}
-
-// What Kubernetes' ServiceAccount and DefaultTolerationSeconds admission plugins add to a
-// new pod: the "default" service account when none is named, and 300 s tolerations of the
-// not-ready and unreachable NoExecute taints (so a node outage evicts its pods after five
-// minutes, not at once).
-void AdmitNewPod(Document& pod) {
-  auto& a = pod.GetAllocator();
-  Value* spec = MutableMember(pod, "spec");
-  if (!spec || !spec->IsObject()) return;
-  if (StringMember(*spec, "serviceAccountName").empty()) {
-    std::string name(StringMember(*spec, "serviceAccount"));
-    if (name.empty()) name = "default";
-    SetStringMember(*spec, "serviceAccountName", name, a);
-    SetStringMember(*spec, "serviceAccount", name, a);
-  }
-  Value* tolerations = MutableMember(*spec, "tolerations");
-  if (tolerations && !tolerations->IsArray()) return;  // validation reports it
-  for (const char* taint : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
-    bool tolerated = false;
-    if (tolerations) {
-      for (const Value& t : tolerations->GetArray()) {
-        if (!t.IsObject()) continue;
-        std::string_view key = StringMember(t, "key");
-        std::string_view effect = StringMember(t, "effect");
-        bool key_matches = key == taint || (key.empty() && StringMember(t, "operator") == "Exists");
-        if (key_matches && (effect.empty() || effect == "NoExecute")) tolerated = true;
-      }
-    }
-    if (tolerated) continue;
-    if (!tolerations) {
-      SetMember(*spec, "tolerations", Value(rapidjson::kArrayType), a);
-      tolerations = MutableMember(*spec, "tolerations");
-    }
-    Value t(rapidjson::kObjectType);
-    SetStringMember(t, "key", taint, a);
-    SetStringMember(t, "operator", "Exists", a);
-    SetStringMember(t, "effect", "NoExecute", a);
-    SetMember(t, "tolerationSeconds", Value(int64_t{300}), a);
-    tolerations->PushBack(std::move(t), a);
-  }
-  AddServiceAccountTokenVolume(*spec, a);
-}
-
-// Kubernetes' DefaultStorageClass admission plugin: a new claim that names no class gets
-// the default one (read from the store: one range over the few StorageClasses).
-void AdmitNewClaim(Document& claim, store::KvStore* kv) {
-  Result<store::RangeResult> classes =
-      kv->Range(store::RangeRequest::Prefix(CollectionPrefix("storage.k8s.io", "storageclasses", "")));
-  if (!classes.ok()) return;
-  std::vector<Document> parsed;
-  parsed.reserve(classes->kvs.size());
-  for (const store::KeyValue& item : classes->kvs) {
-    if (Result<Document> doc = ParseJsonObject(item.value); doc.ok()) parsed.push_back(std::move(doc).value());
-  }
-  std::vector<const Value*> views;
-  for (const Document& d : parsed) views.push_back(&d);
-  admission::AdmitDefaultStorageClass(claim, views, claim.GetAllocator());
-}
 
 // Events live for the configured TTL after each write; every other object until deleted.
 store::WriteOptions WriteOptionsFor(const RestRequest& r, std::chrono::milliseconds event_ttl) {
@@ -221,6 +100,16 @@ apply::ApplyScope ScopeOf(const RestRequest& r) {
 std::string ObjectName(const Value& object) {
   if (const Value* md = Member(object, "metadata")) return std::string(StringMember(*md, "name"));
   return {};
+}
+
+// The name an admission refusal quotes: the name, else generateName, else "Unknown"
+// (Kubernetes' admission.NewForbidden).
+std::string NameForRefusal(const Value& object) {
+  if (const Value* md = Member(object, "metadata")) {
+    if (!StringMember(*md, "name").empty()) return std::string(StringMember(*md, "name"));
+    if (!StringMember(*md, "generateName").empty()) return std::string(StringMember(*md, "generateName"));
+  }
+  return "Unknown";
 }
 
 std::string KeyOf(const RestRequest& r, std::string_view name) {
@@ -578,7 +467,7 @@ http::Response JsonResponse(int status, std::string body) {
 
 http::Response ErrorResponse(const ApiError& error) { return JsonResponse(error.code, error.ToJson()); }
 
-RestHandler::RestHandler(RestDependencies deps) : deps_(std::move(deps)) {}
+RestHandler::RestHandler(RestDependencies deps) : deps_(std::move(deps)), plugins_(deps_.kv, deps_.clock) {}
 
 http::HandlerResult RestHandler::Serve(const RestRequest& r) {
   const std::string& verb = r.info.verb;
@@ -654,7 +543,7 @@ http::HandlerResult RestHandler::CreateValidated(const RestRequest& r, Document 
   bool generated = ObjectName(object).empty();
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     if (generated) {
-      SetStringMember(md, "name", generate_name + RandomSuffix(), object.GetAllocator());
+      SetStringMember(md, "name", generate_name + RandomNameSuffix(), object.GetAllocator());
       std::vector<std::string> bad = validation::ValidateName(ObjectName(object),
                                                   validation::NameRuleFor(r.resource->group, r.resource->resource));
       if (!bad.empty()) {
@@ -706,10 +595,17 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     const std::string& kind = r.resource->kind;
     if (old) admission::PrepareForUpdate(group, version, kind, object, *old, object.GetAllocator());
     admission::ApplyDefaults(group, version, kind, object, object.GetAllocator());
-    if (!old && group.empty() && kind == "Pod") AdmitNewPod(object);
-    if (!old && group.empty() && kind == "PersistentVolumeClaim") AdmitNewClaim(object, deps_.kv);
+    bool main_resource = r.info.subresource.empty();
+    std::string_view ns = r.resource->namespaced ? std::string_view(r.info.namespace_name) : std::string_view();
+    AdmissionAttributes write{group, r.resource->resource, kind, ns, old, IsDryRun(r)};
+    if (main_resource) plugins_.Mutate(write, object);
     std::vector<StatusCause> causes = admission::Validate(group, version, kind, object, old, r.info.subresource);
     if (!causes.empty()) return InvalidError(group, kind, ObjectName(object), std::move(causes));
+    if (main_resource) {
+      if (std::optional<std::string> refusal = plugins_.Refusal(write, object)) {
+        return ForbiddenError(GR(r), NameForRefusal(object), std::move(*refusal));
+      }
+    }
   }
   bool is_service = r.resource->group.empty() && r.resource->resource == "services";
   if (is_service && deps_.services && r.info.subresource.empty()) {

@@ -27,6 +27,7 @@
 #include "src/server/http/http_types.h"
 #include "src/server/patch/strategic_schema.h"
 #include "src/server/resources/resource_info.h"
+#include "src/server/apiserver/admission_plugins.h"
 #include "src/store/kv_store.h"
 
 namespace kite::apiserver {
@@ -115,6 +116,7 @@ class RestHandler {
   http::HandlerResult FinalizeNamespace(const RestRequest& r);
 
   RestDependencies deps_;
+  AdmissionPlugins plugins_;
 };
 
 // A complete JSON response.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "src/base/base64.h"
 #include "src/server/authn/encoding.h"
 #include "src/server/json/json_util.h"
 

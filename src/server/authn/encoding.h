@@ -1,13 +1,13 @@
-// Byte and text encodings the authentication code shares: base64 (standard and URL-safe),
-// RFC 3339 timestamps, constant-time comparison and CSPRNG output (random bytes, UUIDs,
-// bootstrap-token characters).
+// Byte and text encodings the authentication code shares: RFC 3339 timestamps,
+// constant-time comparison and CSPRNG output (random bytes, UUIDs, bootstrap-token
+// characters). Base64 is kite's one codec, src/base/base64.h.
 //
 // Internal to kite_authn (other areas have their own helpers for what they need), but kept
 // in a header of its own so each helper is tested directly.
 //
 // Thread-safety: every function is safe to call concurrently (OpenSSL 3's RAND is).
-// Errors: decoders return nullopt for malformed input; random sources return kInternal only
-// when OpenSSL's CSPRNG fails.
+// Errors: the parser returns nullopt for malformed input; random sources return kInternal
+// only when OpenSSL's CSPRNG fails.
 #pragma once
 
 #include <cstdint>
@@ -18,18 +18,6 @@
 #include "src/base/status.h"
 
 namespace kite::authn {
-
-// RFC 4648 §5 without padding, as JWS compact serialization uses it.
-std::string Base64UrlEncode(std::string_view bytes);
-// Strict: rejects padding, characters outside the URL-safe alphabet, a length of 1 mod 4
-// and non-zero unused trailing bits (so every byte string has exactly one encoding and a
-// token cannot be altered without changing its signed bytes).
-std::optional<std::string> Base64UrlDecode(std::string_view text);
-
-// RFC 4648 §4 with padding, as Kubernetes stores Secret data in JSON.
-std::string Base64Encode(std::string_view bytes);
-// Requires canonical padding; nullopt for anything else.
-std::optional<std::string> Base64Decode(std::string_view text);
 
 // "2024-05-01T10:00:00Z" (UTC, whole seconds), as Go's time.RFC3339 prints.
 std::string FormatRfc3339(int64_t unix_seconds);

@@ -10,7 +10,7 @@
 
 #include <limits>
 
-#include "src/server/authn/encoding.h"
+#include "src/base/base64.h"
 
 namespace kite::authn {
 namespace {

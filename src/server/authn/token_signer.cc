@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "src/server/authn/encoding.h"
+#include "src/base/base64.h"
 #include "src/server/authn/es256_key.h"
 
 namespace kite::authn {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "src/server/authn/encoding.h"
+#include "src/base/base64.h"
 #include "src/server/authn/es256_key.h"
 #include "src/server/json/json_util.h"
 

@@ -19,8 +19,16 @@ struct DefaultControllersOptions {
   // ("replicaset-controller", "deployment-controller", "node-controller", ...); null = no
   // Events. Must outlive the controllers.
   client::EventBroadcaster* events = nullptr;
+  // Node IPAM (node_ipam_controller.h): the range node pod CIDRs come from (IPv4, or a
+  // dual-stack list whose IPv4 entry is used) and each node's prefix length; empty
+  // cluster_cidr = no node IPAM controller (nodes bring their own CIDRs).
+  std::string cluster_cidr;
+  int node_cidr_mask_size = 24;
 };
 
+// A cluster_cidr the node IPAM controller cannot use is reported on stderr and that
+// controller left out (`kite server` validates the flags before, see
+// NodeIpamController::Validate).
 std::vector<std::unique_ptr<Controller>> DefaultControllers(const DefaultControllersOptions& options = {});
 
 }  // namespace kite::controllers

@@ -1,9 +1,9 @@
 #include "src/server/controllers/pod_metrics_lister.h"
 
+#include "src/base/go_duration.h"
 #include "src/server/admission/quantity.h"
 #include "src/server/controllers/pod_control.h"
 #include "src/server/json/json_util.h"
-#include "src/server/schema/well_known_types.h"
 
 namespace kite::controllers {
 
@@ -41,8 +41,9 @@ std::vector<PodUsage> PodUsageFromList(const Value& list) {
     PodUsage usage;
     usage.pod = std::string(name);
     usage.timestamp_ms = ParseTimeMillis(json::StringMember(item, "timestamp")).value_or(0);
-    int64_t window_ns = 0;
-    if (schema::ParseGoDuration(json::StringMember(item, "window"), &window_ns)) usage.window_ms = window_ns / 1'000'000;
+    if (Result<int64_t> window_ns = ParseGoDuration(json::StringMember(item, "window")); window_ns.ok()) {
+      usage.window_ms = *window_ns / 1'000'000;
+    }
     // Kubernetes' getPodMetrics: a pod without containers, or with one container lacking
     // the resource, has no metric for it.
     const Value* containers = json::Member(item, "containers");

@@ -26,7 +26,11 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
   if (shut_down_ || dirty_.count(key)) return;
   Clock::time_point when = Clock::now() + delay;
   auto [it, inserted] = waiting_.emplace(key, when);
-  if (!inserted) it->second = std::min(it->second, when);
+  if (!inserted) {
+    if (it->second <= when) return;  // already due earlier
+    it->second = when;               // the older heap entry goes stale
+  }
+  delayed_.push({when, key});
   cv_.NotifyAll();  // a waiting Get may need to wake earlier
 }
 
@@ -53,15 +57,24 @@ int WorkQueue::Retries(const std::string& key) const {
 }
 
 void WorkQueue::PromoteDueLocked(Clock::time_point now) {
-  for (auto it = waiting_.begin(); it != waiting_.end();) {
-    if (it->second <= now) {
-      std::string key = it->first;
-      it = waiting_.erase(it);
-      AddLocked(key);
-    } else {
-      ++it;
-    }
+  while (!delayed_.empty() && delayed_.top().when <= now) {
+    Delayed due = delayed_.top();
+    delayed_.pop();
+    auto it = waiting_.find(due.key);
+    if (it == waiting_.end() || it->second != due.when) continue;  // stale
+    waiting_.erase(it);
+    AddLocked(due.key);
   }
+}
+
+std::optional<Clock::time_point> WorkQueue::NextDueLocked() {
+  while (!delayed_.empty()) {
+    const Delayed& top = delayed_.top();
+    auto it = waiting_.find(top.key);
+    if (it != waiting_.end() && it->second == top.when) return top.when;
+    delayed_.pop();
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> WorkQueue::Get() {
@@ -70,12 +83,10 @@ std::optional<std::string> WorkQueue::Get() {
     if (shut_down_) return std::nullopt;
     PromoteDueLocked(Clock::now());
     if (!queue_.empty()) break;
-    if (waiting_.empty()) {
-      cv_.Wait(mu_);
+    if (std::optional<Clock::time_point> next = NextDueLocked()) {
+      cv_.WaitFor(mu_, *next - Clock::now());
     } else {
-      Clock::time_point next = Clock::time_point::max();
-      for (const auto& [key, when] : waiting_) next = std::min(next, when);
-      cv_.WaitFor(mu_, next - Clock::now());
+      cv_.Wait(mu_);
     }
   }
   std::string key = std::move(queue_.front());

@@ -8,10 +8,13 @@
 
 #include <chrono>
 #include <deque>
-#include <map>
+#include <functional>
 #include <optional>
-#include <set>
+#include <queue>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "src/base/mutex.h"
 
@@ -47,17 +50,29 @@ class WorkQueue {
   size_t Len() const;
 
  private:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // A delayed key; entries whose time no longer matches waiting_ are stale and skipped.
+  struct Delayed {
+    TimePoint when;
+    std::string key;
+    bool operator>(const Delayed& other) const { return when > other.when; }
+  };
+
   void AddLocked(const std::string& key) REQUIRES(mu_);
-  void PromoteDueLocked(std::chrono::steady_clock::time_point now) REQUIRES(mu_);
+  // Queues the delayed keys that are due: O(log n) per due key, whatever number wait.
+  void PromoteDueLocked(TimePoint now) REQUIRES(mu_);
+  // When the earliest delayed key is due (dropping stale entries); nullopt when none waits.
+  std::optional<TimePoint> NextDueLocked() REQUIRES(mu_);
 
   const BackOff backoff_;
   mutable Mutex mu_;
   CondVar cv_;
   std::deque<std::string> queue_ GUARDED_BY(mu_);
-  std::set<std::string> dirty_ GUARDED_BY(mu_);       // queued or to requeue after Done
-  std::set<std::string> processing_ GUARDED_BY(mu_);
-  std::map<std::string, std::chrono::steady_clock::time_point> waiting_ GUARDED_BY(mu_);
-  std::map<std::string, int> failures_ GUARDED_BY(mu_);
+  std::unordered_set<std::string> dirty_ GUARDED_BY(mu_);  // queued or to requeue after Done
+  std::unordered_set<std::string> processing_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, TimePoint> waiting_ GUARDED_BY(mu_);
+  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, int> failures_ GUARDED_BY(mu_);
   bool shut_down_ GUARDED_BY(mu_) = false;
 };
 

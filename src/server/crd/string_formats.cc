@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "src/base/go_duration.h"
 #include "src/server/crd/regex.h"
 
 namespace kite::crd {
@@ -106,35 +107,7 @@ bool IsDateTime(std::string_view s) {
 
 // Go's time.ParseDuration, or strfmt's lenient "<n> <unit>" form.
 bool IsDuration(std::string_view s) {
-  auto go_duration = [](std::string_view d) {
-    if (d.empty()) return false;
-    size_t i = 0;
-    if (d[0] == '+' || d[0] == '-') ++i;
-    if (d.substr(i) == "0") return true;
-    if (i == d.size()) return false;
-    while (i < d.size()) {
-      size_t start = i;
-      while (i < d.size() && IsDigit(d[i])) ++i;
-      bool int_part = i > start;
-      if (i < d.size() && d[i] == '.') {
-        ++i;
-        size_t frac = i;
-        while (i < d.size() && IsDigit(d[i])) ++i;
-        if (!int_part && i == frac) return false;
-      } else if (!int_part) {
-        return false;
-      }
-      size_t unit_start = i;
-      while (i < d.size() && !IsDigit(d[i]) && d[i] != '.') ++i;
-      std::string_view unit = d.substr(unit_start, i - unit_start);
-      if (unit != "ns" && unit != "us" && unit != "\xC2\xB5s" && unit != "\xCE\xBCs" && unit != "ms" &&
-          unit != "s" && unit != "m" && unit != "h") {
-        return false;
-      }
-    }
-    return true;
-  };
-  if (go_duration(s)) return true;
+  if (ParseGoDuration(s).ok()) return true;
   // ((\d+)\s*([A-Za-zµ]+)) anywhere, with a known unit word or prefix.
   static constexpr std::array<std::array<std::string_view, 5>, 8> kUnits = {{
       {"ns", "nanosecond", "nanoseconds", "", ""},

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "src/base/go_duration.h"
+
 namespace kite::cron {
 namespace {
 
@@ -61,22 +63,6 @@ std::string StrconvQuote(std::string_view s) {
       default: out += c < 0x20 || c == 0x7f ? Hex(c) : std::string(1, static_cast<char>(c));
     }
     ++i;
-  }
-  return out + "\"";
-}
-
-// The time package's own quoting (in ParseDuration's error texts): bytes outside printable
-// ASCII as \xNN.
-std::string TimeQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c >= 0x80 || c < 0x20) {
-      out += Hex(c);
-    } else {
-      if (c == '"' || c == '\\') out += '\\';
-      out += ch;
-    }
   }
   return out + "\"";
 }
@@ -230,86 +216,6 @@ uint64_t All(const Bounds& r) {
   uint64_t bits = kStarBit;
   for (uint64_t i = r.min; i <= r.max; ++i) bits |= uint64_t{1} << i;
   return bits;
-}
-
-// Go's time.ParseDuration, in nanoseconds, with its error texts.
-Result<int64_t> ParseGoDuration(std::string_view orig) {
-  auto invalid = [&] { return InvalidArgumentError("time: invalid duration " + TimeQuote(orig)); };
-  std::string_view s = orig;
-  bool negative = false;
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return int64_t{0};
-  if (s.empty()) return invalid();
-  static const std::map<std::string, uint64_t, std::less<>> kUnits = {
-      {"ns", 1},
-      {"us", 1000},
-      {"\xc2\xb5s", 1000},  // U+00B5 micro sign
-      {"\xce\xbcs", 1000},  // U+03BC Greek mu
-      {"ms", 1000 * 1000},
-      {"s", 1000 * 1000 * 1000},
-      {"m", uint64_t{60} * 1000 * 1000 * 1000},
-      {"h", uint64_t{3600} * 1000 * 1000 * 1000}};
-  uint64_t total = 0;
-  while (!s.empty()) {
-    if (!(s[0] == '.' || IsDigit(s[0]))) return invalid();
-    uint64_t v = 0;  // the integer part
-    size_t i = 0;
-    for (; i < s.size() && IsDigit(s[i]); ++i) {
-      if (v > kTwoTo63 / 10) return invalid();
-      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-      if (v > kTwoTo63) return invalid();
-    }
-    bool pre = i > 0;
-    s.remove_prefix(i);
-    uint64_t f = 0;  // the fraction: f / scale
-    double scale = 1;
-    bool post = false;
-    if (!s.empty() && s[0] == '.') {
-      s.remove_prefix(1);
-      bool overflow = false;
-      size_t j = 0;
-      for (; j < s.size() && IsDigit(s[j]); ++j) {
-        if (overflow) continue;
-        if (f > (kTwoTo63 - 1) / 10) {
-          overflow = true;
-          continue;
-        }
-        uint64_t y = f * 10 + static_cast<uint64_t>(s[j] - '0');
-        if (y > kTwoTo63) {
-          overflow = true;
-          continue;
-        }
-        f = y;
-        scale *= 10;
-      }
-      post = j > 0;
-      s.remove_prefix(j);
-    }
-    if (!pre && !post) return invalid();
-    size_t u = 0;
-    while (u < s.size() && s[u] != '.' && !IsDigit(s[u])) ++u;
-    if (u == 0) return InvalidArgumentError("time: missing unit in duration " + TimeQuote(orig));
-    std::string_view unit_name = s.substr(0, u);
-    s.remove_prefix(u);
-    auto unit = kUnits.find(unit_name);
-    if (unit == kUnits.end()) {
-      return InvalidArgumentError("time: unknown unit " + TimeQuote(unit_name) + " in duration " + TimeQuote(orig));
-    }
-    if (v > kTwoTo63 / unit->second) return invalid();
-    v *= unit->second;
-    if (f > 0) {
-      v += static_cast<uint64_t>(static_cast<double>(f) * (static_cast<double>(unit->second) / scale));
-      if (v > kTwoTo63) return invalid();
-    }
-    total += v;
-    if (total > kTwoTo63) return invalid();
-  }
-  if (negative) return total == kTwoTo63 ? INT64_MIN : -static_cast<int64_t>(total);
-  if (total > kTwoTo63 - 1) return invalid();
-  return static_cast<int64_t>(total);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "src/base/go_duration.h"
 #include "src/server/apiserver/api_error.h"
 #include "src/server/apiserver/content_types.h"
 #include "src/server/json/json_util.h"
@@ -49,7 +50,7 @@ Value MetadataJson(std::string_view ns, std::string_view name, const Labels& lab
 void AddTimes(Document& doc, int64_t timestamp_ms, int64_t window_ms) {
   auto& a = doc.GetAllocator();
   doc.AddMember("timestamp", Text(FormatRfc3339Seconds(timestamp_ms), a), a);
-  doc.AddMember("window", Text(FormatGoDuration(window_ms), a), a);
+  doc.AddMember("window", Text(FormatGoDuration(window_ms * 1'000'000), a), a);
 }
 
 // {"kind","apiVersion"} first, then the object's own members, as a single object is served.
@@ -127,7 +128,7 @@ http::Response TableResponse(const std::vector<const Document*>& objects, const 
     cells.PushBack(Text(md ? json::StringMember(*md, "name") : "", a), a);
     cells.PushBack(Text(FormatCpuNanocores(totals[i].cpu_nanocores), a), a);
     cells.PushBack(Text(FormatMemoryBytes(totals[i].memory_bytes), a), a);
-    cells.PushBack(Text(FormatGoDuration(windows[i]), a), a);
+    cells.PushBack(Text(FormatGoDuration(windows[i] * 1'000'000), a), a);
     Value partial(rapidjson::kObjectType);
     partial.AddMember("kind", "PartialObjectMetadata", a);
     partial.AddMember("apiVersion", "meta.k8s.io/v1", a);

@@ -44,26 +44,4 @@ std::string FormatMemoryBytes(int64_t bytes) {
   return std::to_string(bytes) + kSuffixes[index];
 }
 
-std::string FormatGoDuration(int64_t millis) {
-  if (millis == 0) return "0s";
-  std::string sign = millis < 0 ? "-" : "";
-  uint64_t ms = millis < 0 ? static_cast<uint64_t>(-(millis + 1)) + 1 : static_cast<uint64_t>(millis);
-  if (ms < 1000) return sign + std::to_string(ms) + "ms";
-  uint64_t hours = ms / 3'600'000;
-  uint64_t minutes = ms / 60'000 % 60;
-  uint64_t seconds = ms / 1000 % 60;
-  uint64_t fraction = ms % 1000;
-  std::string out = sign;
-  if (hours > 0) out += std::to_string(hours) + "h";
-  if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
-  out += std::to_string(seconds);
-  if (fraction > 0) {
-    std::string digits = std::to_string(fraction);
-    digits.insert(0, 3 - digits.size(), '0');
-    while (digits.back() == '0') digits.pop_back();
-    out += "." + digits;
-  }
-  return out + "s";
-}
-
 }  // namespace kite::metrics

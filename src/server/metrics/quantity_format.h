@@ -1,5 +1,6 @@
-// How the metrics API writes its numbers, exactly as metrics-server's objects serialize
-// them: resource.Quantity's canonical strings and metav1.Duration's Go duration strings.
+// How the metrics API writes its quantities, exactly as metrics-server's objects serialize
+// them: resource.Quantity's canonical strings. (Windows, metav1.Duration, are written by
+// src/base/go_duration.h.)
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -19,9 +20,5 @@ std::string FormatCpuNanocores(int64_t nanocores);
 // below 1024 are written in DecimalSI, as Kubernetes does (1000 → "1k", 512 → "512").
 // Negative input is 0.
 std::string FormatMemoryBytes(int64_t bytes);
-
-// A duration of `millis` as Go's time.Duration.String() writes it: "15s", "15.012s",
-// "1m0s", "1h2m3.5s", "500ms", "0s".
-std::string FormatGoDuration(int64_t millis);
 
 }  // namespace kite::metrics

@@ -1,23 +1,12 @@
 #include "src/server/pki/kubeconfig.h"
 
-#include <openssl/evp.h>
-
 #include <filesystem>
 
+#include "src/base/base64.h"
 #include "src/server/pki/atomic_file.h"
 
 namespace kite::pki {
 namespace {
-
-// Standard base64 with padding and no line breaks, as client-go writes the *-data fields.
-std::string Base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
-  return out;
-}
 
 // True if `s` reads back as the same string when written as a plain YAML scalar: URL
 // characters only, and a first character that starts no other YAML construct.
@@ -67,7 +56,8 @@ std::string RenderKubeconfig(const std::string& server_url, const std::string& c
   y += "apiVersion: v1\n";
   y += "clusters:\n";
   y += "- cluster:\n";
-  y += "    certificate-authority-data: " + Base64(ca_pem) + "\n";
+  // The *-data fields: standard base64 with padding, no line breaks, as client-go writes them.
+  y += "    certificate-authority-data: " + Base64Encode(ca_pem) + "\n";
   y += "    server: " + YamlScalar(server_url) + "\n";
   y += "  name: default\n";
   y += "contexts:\n";
@@ -81,8 +71,8 @@ std::string RenderKubeconfig(const std::string& server_url, const std::string& c
   y += "users:\n";
   y += "- name: default\n";
   y += "  user:\n";
-  y += "    client-certificate-data: " + Base64(client_cert_pem) + "\n";
-  y += "    client-key-data: " + Base64(client_key_pem) + "\n";
+  y += "    client-certificate-data: " + Base64Encode(client_cert_pem) + "\n";
+  y += "    client-key-data: " + Base64Encode(client_key_pem) + "\n";
   return y;
 }
 

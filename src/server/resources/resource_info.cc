@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "src/base/base64.h"
 #include "src/server/resources/sha256.h"
 
 namespace kite::resources {
@@ -29,20 +30,7 @@ std::string StorageVersionHash(std::string_view group, std::string_view version,
   std::array<uint8_t, 32> digest = Sha256(input);
 
   // Standard base64 (with padding) of the first 8 bytes: 12 characters ending in '='.
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  const int n = 8;
-  for (int i = 0; i < n; i += 3) {
-    uint32_t chunk = uint32_t{digest[i]} << 16;
-    if (i + 1 < n) chunk |= uint32_t{digest[i + 1]} << 8;
-    if (i + 2 < n) chunk |= uint32_t{digest[i + 2]};
-    out.push_back(kAlphabet[(chunk >> 18) & 63]);
-    out.push_back(kAlphabet[(chunk >> 12) & 63]);
-    out.push_back(i + 1 < n ? kAlphabet[(chunk >> 6) & 63] : '=');
-    out.push_back(i + 2 < n ? kAlphabet[chunk & 63] : '=');
-  }
-  return out;
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()), 8));
 }
 
 }  // namespace kite::resources

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "src/base/base64.h"
+#include "src/base/go_duration.h"
 #include "src/server/schema/protobuf_wire.h"
 #include "src/server/schema/well_known_types.h"
 

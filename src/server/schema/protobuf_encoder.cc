@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include "src/base/base64.h"
+#include "src/base/go_duration.h"
 #include "src/server/schema/protobuf_decoder.h"
 #include "src/server/schema/protobuf_wire.h"
 #include "src/server/schema/well_known_types.h"
@@ -195,9 +198,9 @@ class Encoder {
         return Status::Ok();
       case FieldKind::kBytes: {
         KITE_RETURN_IF_ERROR(ExpectString(x));
-        std::string bytes;
-        if (!Base64Decode(AsView(x), &bytes)) return Error("invalid base64");
-        AppendLengthDelimited(out, number, bytes);
+        std::optional<std::string> bytes = Base64Decode(AsView(x));
+        if (!bytes) return Error("invalid base64");
+        AppendLengthDelimited(out, number, *bytes);
         return Status::Ok();
       }
       case FieldKind::kInt32:
@@ -272,12 +275,11 @@ class Encoder {
       }
       case FieldKind::kDuration: {
         KITE_RETURN_IF_ERROR(ExpectString(x));
-        int64_t ns;
-        if (!ParseGoDuration(AsView(x), &ns))
-          return Error("invalid duration \"" + std::string(AsView(x)) + "\"");
+        Result<int64_t> ns = ParseGoDuration(AsView(x));
+        if (!ns.ok()) return Error("invalid duration \"" + std::string(AsView(x)) + "\"");
         std::string d;
         AppendTag(&d, 1, WireType::kVarint);
-        AppendVarint(&d, static_cast<uint64_t>(ns));
+        AppendVarint(&d, static_cast<uint64_t>(*ns));
         AppendLengthDelimited(out, number, d);
         return Status::Ok();
       }

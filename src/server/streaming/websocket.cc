@@ -6,18 +6,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "src/base/base64.h"
+
 namespace kite::streaming {
 namespace {
 
 constexpr char kAcceptGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-std::string Base64(const unsigned char* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                          static_cast<int>(size));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 std::array<uint8_t, 4> RandomMask() {
   std::array<uint8_t, 4> key{};
@@ -41,7 +35,7 @@ std::string WebSocketAccept(std::string_view client_key) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
   EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr);
-  return Base64(digest, digest_size);
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), digest_size));
 }
 
 std::string NewWebSocketKey() {
@@ -49,7 +43,7 @@ std::string NewWebSocketKey() {
   if (RAND_bytes(raw, sizeof(raw)) != 1) {
     for (size_t i = 0; i < sizeof(raw); ++i) raw[i] = static_cast<unsigned char>(i * 37 + 11);
   }
-  return Base64(raw, sizeof(raw));
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
 }
 
 std::string EncodeWebSocketFrame(WebSocketOpcode opcode, std::string_view payload, bool fin,

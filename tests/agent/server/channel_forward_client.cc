@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "src/agent/server/remote_command.h"
+#include "src/base/base64.h"
 #include "src/server/streaming/socket_connection.h"
 #include "src/server/streaming/websocket.h"
 
@@ -15,7 +16,7 @@ namespace {
 using streaming::WebSocketConnection;
 using streaming::WebSocketOpcode;
 
-// Base64 payloads decoded by the agent's own codec; a malformed one fails the test.
+// Base64 payloads decoded by kite's codec; a malformed one fails the test.
 std::string Decode(const std::string& text) {
   std::optional<std::string> decoded = Base64Decode(text);
   REQUIRE(decoded.has_value());

@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <optional>
 #include <thread>
 
+#include "src/base/base64.h"
 #include "src/server/streaming/socket_connection.h"
 #include "src/server/streaming/spdy_session.h"
 #include "src/server/streaming/websocket.h"
@@ -106,22 +108,9 @@ ExecResult SpeakWebSocketExec(http::UpgradedConnection& connection,
     if (base64) {
       REQUIRE(message->type == streaming::WebSocketOpcode::kText);
       channel -= '0';
-      // Short test payloads only: decode with a tiny table.
-      static const std::string kAlphabet =
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      std::string decoded;
-      uint32_t bits = 0;
-      int count = 0;
-      for (char c : payload) {
-        if (c == '=') break;
-        bits = (bits << 6) | static_cast<uint32_t>(kAlphabet.find(c));
-        count += 6;
-        if (count >= 8) {
-          count -= 8;
-          decoded.push_back(static_cast<char>((bits >> count) & 0xFF));
-        }
-      }
-      payload = decoded;
+      std::optional<std::string> decoded = Base64Decode(payload);
+      REQUIRE(decoded.has_value());
+      payload = std::move(*decoded);
     }
     result.channels_seen.push_back(channel);
     if (channel == kStdoutChannel) result.stdout_data += payload;

@@ -754,7 +754,7 @@ TEST_CASE("secret types and data") {
   auto basic = Check("", "Secret", R"({"type":"kubernetes.io/basic-auth"})");
   CHECK_CAUSE(basic, "data[username]", "Required value");
   CHECK_CAUSE(Check("", "Secret", R"({"data":{"k":"not base64!"}})"), "data[k]",
-              "Invalid value: \"<secret contents redacted>\": illegal base64 data at input byte 8");
+              "Invalid value: \"<secret contents redacted>\": illegal base64 data at input byte 3");
   rapidjson::Document old = Defaulted("", "Secret", R"({"data":{"k":"dg=="}})");
   CHECK_CAUSE(Check("", "Secret", R"({"type":"kubernetes.io/tls","data":{"tls.crt":"","tls.key":""}})", &old), "type",
               "Invalid value: \"kubernetes.io/tls\": field is immutable");

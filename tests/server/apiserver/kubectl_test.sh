@@ -412,6 +412,41 @@ until [[ "$(as_sa /api/v1/namespaces/demo/secrets)" == *'"code":401'* ]]; do
 done
 has '"code":401' "$(as_sa /api/v1/namespaces/demo/secrets)"
 
+# --- LimitRange and ResourceQuota ----------------------------------------------------------------
+k "create namespace quota" create namespace quota; ok
+cat >"$TMP/limits.yaml" <<'YAML'
+apiVersion: v1
+kind: LimitRange
+metadata: {name: limits, namespace: quota}
+spec:
+  limits:
+  - type: Container
+    max: {cpu: "1"}
+    default: {cpu: 300m, memory: 64Mi}
+YAML
+k "apply a LimitRange" apply -f "$TMP/limits.yaml"; ok; has "limitrange/limits created"
+k "describe limitrange" describe limitrange limits -n quota; ok; has "Container"; has "300m"
+k "create quota" create quota q -n quota --hard=pods=2,limits.cpu=1; ok; has "resourcequota/q created"
+k "run a pod" run one -n quota --image=busybox; ok
+k "the LimitRange's defaults" get pod one -n quota -o jsonpath='{.spec.containers[0].resources.limits.cpu}'; ok; has "300m"
+k "run a pod over the LimitRange's max" run big -n quota --image=busybox --overrides='{"spec":{"containers":[{"name":"big","image":"busybox","resources":{"limits":{"cpu":"2"}}}]}}'
+failed_with 'pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2'
+k "run a second pod" run two -n quota --image=busybox; ok
+k "run a third pod" run three -n quota --image=busybox
+failed_with 'pods "three" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2'
+quota_used() { [[ "$(kubectl get quota q -n quota -o jsonpath='{.status.used.pods}/{.status.hard.pods}' 2>/dev/null)" == "2/2" ]]; }
+NAME="the quota controller writes status"
+deadline=$((SECONDS + 20)); until quota_used || ((SECONDS > deadline)); do sleep 0.2; done
+if quota_used; then pass "$NAME"; else fail "$NAME: $(kubectl get quota q -n quota -o yaml 2>&1)"; fi
+k "describe quota" describe quota q -n quota; ok; has "Resource"; has "Used"; has "Hard"; has "limits.cpu  600m  1"; has "pods        2     2"
+k "delete a pod" delete pod one -n quota --grace-period=0 --force; ok
+quota_freed() { [[ "$(kubectl get quota q -n quota -o jsonpath='{.status.used.pods}' 2>/dev/null)" == "1" ]]; }
+NAME="a deleted pod's usage is released"
+deadline=$((SECONDS + 20)); until quota_freed || ((SECONDS > deadline)); do sleep 0.2; done
+if quota_freed; then pass "$NAME"; else fail "$NAME: $(kubectl get quota q -n quota -o yaml 2>&1)"; fi
+k "a pod fits again" run three -n quota --image=busybox; ok
+k "delete namespace quota" delete namespace quota --wait=false; ok
+
 # --- delete -------------------------------------------------------------------------------------
 k "delete configmap" delete configmap settings -n demo; ok; has 'configmap "settings" deleted'
 k "deleted" get configmap settings -n demo; failed_with "not found"

@@ -75,5 +75,34 @@ TEST_CASE("AddAfter orders by due time and shutdown wakes waiting workers") {
   CHECK(q.Len() == 0);
 }
 
+TEST_CASE("an earlier AddAfter wins, a later one is ignored, and Add ends the wait") {
+  WorkQueue q;
+  auto start = std::chrono::steady_clock::now();
+  q.AddAfter("a", std::chrono::seconds(30));
+  q.AddAfter("a", std::chrono::milliseconds(20));  // earlier: replaces the 30 s wait
+  q.AddAfter("a", std::chrono::seconds(60));       // later: ignored
+  REQUIRE(*q.Get() == "a");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  q.Done("a");
+  CHECK(q.Len() == 0);  // the replaced entries do not bring "a" back
+
+  q.AddAfter("b", std::chrono::seconds(30));
+  q.Add("b");  // due now: the delayed entry must not deliver it a second time
+  REQUIRE(*q.Get() == "b");
+  q.Done("b");
+  q.AddAfter("c", std::chrono::milliseconds(30));
+  REQUIRE(*q.Get() == "c");  // the next key is "c", not a stale "b"
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(q.Len() == 0);
+}
+
+TEST_CASE("thousands of delayed keys come out in due order") {
+  WorkQueue q;
+  for (int i = 0; i < 5000; ++i) q.AddAfter("k" + std::to_string(i), std::chrono::milliseconds(100 + 5000 - i));
+  q.AddAfter("first", std::chrono::milliseconds(1));
+  CHECK(*q.Get() == "first");
+  q.Done("first");
+}
+
 }  // namespace
 }  // namespace kite::controllers

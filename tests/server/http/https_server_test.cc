@@ -666,9 +666,10 @@ TEST_CASE("a stream the client does not read is cut at the backlog limit") {
   CHECK(control->WaitCancelled(20000ms));
   producer.join();
   MutexLock l(control->mu);
-  // More than the limit went out: the limit is on what waits, not on what was sent (how much
-  // the socket buffers absorbed first depends on the kernel's autotuning and the load).
-  CHECK(control->produced > static_cast<int64_t>(options.max_stream_backlog_bytes));
+  // Not cut early: at least the limit was produced. (How much more the socket buffers
+  // absorbed first depends on the kernel's autotuning and the load: under a sanitizer the
+  // writer may not have sent anything before the backlog reached the limit.)
+  CHECK(control->produced >= static_cast<int64_t>(options.max_stream_backlog_bytes));
 }
 
 TEST_CASE("32 concurrent clients") {

@@ -32,18 +32,5 @@ TEST_CASE("memory bytes are written as binary quantities, small ones in decimal"
   CHECK(FormatMemoryBytes(3ll << 30) == "3Gi");
 }
 
-TEST_CASE("windows are written as Go durations") {
-  CHECK(FormatGoDuration(0) == "0s");
-  CHECK(FormatGoDuration(15000) == "15s");
-  CHECK(FormatGoDuration(15012) == "15.012s");
-  CHECK(FormatGoDuration(15100) == "15.1s");
-  CHECK(FormatGoDuration(500) == "500ms");
-  CHECK(FormatGoDuration(60000) == "1m0s");
-  CHECK(FormatGoDuration(90500) == "1m30.5s");
-  CHECK(FormatGoDuration(3723500) == "1h2m3.5s");
-  CHECK(FormatGoDuration(3600000) == "1h0m0s");
-  CHECK(FormatGoDuration(-1500) == "-1.5s");
-}
-
 }  // namespace
 }  // namespace kite::metrics

@@ -8,9 +8,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "src/base/base64.h"
 #include "src/base/clock.h"
 #include "src/server/pki/atomic_file.h"
 #include "src/server/pki/certificates.h"
@@ -68,25 +70,11 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-// An independent decoder, so the test does not trust the encoder it checks.
+// A kubeconfig *-data field decoded; base64 itself is tested in tests/base.
 std::string DecodeBase64(const std::string& in) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    size_t v = kAlphabet.find(c);
-    REQUIRE(v != std::string::npos);
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
+  std::optional<std::string> out = Base64Decode(in);
+  REQUIRE(out.has_value());
+  return *out;
 }
 
 TEST_CASE("CA certificate is a self-signed P-256 CA") {

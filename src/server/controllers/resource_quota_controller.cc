@@ -1,0 +1,212 @@
+#include "src/server/controllers/resource_quota_controller.h"
+
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "src/server/client/well_known_resources.h"
+#include "src/server/json/json_util.h"
+#include "src/server/quota/resource_usage.h"
+#include "src/server/resources/resource_table.h"
+
+namespace kite::controllers {
+namespace {
+
+using client::ObjectPtr;
+using rapidjson::Value;
+
+std::string NamespaceOf(const Value& object) {
+  const Value* md = json::Member(object, "metadata");
+  return md ? std::string(json::StringMember(*md, "namespace")) : std::string();
+}
+
+const Value* Dig(const Value& v, std::string_view a, std::string_view b) {
+  const Value* x = json::Member(v, a);
+  return x ? json::Member(*x, b) : nullptr;
+}
+
+bool SameValue(const Value* a, const Value* b) {
+  if (!a || !b) return a == b;
+  return *a == *b;
+}
+
+// GetQuotaServiceType: the types that charge more than the service itself.
+std::string_view QuotaServiceType(const Value& service) {
+  const Value* spec = json::Member(service, "spec");
+  std::string_view type = spec ? json::StringMember(*spec, "type") : "";
+  return type == "NodePort" || type == "LoadBalancer" ? type : "";
+}
+
+// The kinds whose usage a quota's hard names ask for: the ones quota knows by name, and
+// each count/<resource>.<group>.
+std::set<std::pair<std::string, std::string>> KindsFor(const quota::ResourceNames& hard) {
+  std::set<std::pair<std::string, std::string>> kinds = {
+      {"", "pods"},    {"", "services"},       {"", "persistentvolumeclaims"},
+      {"", "configmaps"}, {"", "secrets"}, {"", "resourcequotas"}, {"", "replicationcontrollers"}};
+  for (const std::string& name : hard) {
+    if (name.rfind("count/", 0) != 0) continue;
+    std::string_view rest = std::string_view(name).substr(6);
+    size_t dot = rest.find('.');
+    std::string resource(rest.substr(0, dot));
+    std::string group(dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1));
+    if (!resource.empty()) kinds.emplace(std::move(group), std::move(resource));
+  }
+  return kinds;
+}
+
+// The served version of a built-in namespaced resource that can be listed and watched.
+std::optional<client::ResourceRef> BuiltinRef(std::string_view group, std::string_view resource) {
+  static const resources::ResourceTable table = resources::BuiltinResources();
+  std::optional<resources::GroupInfo> info = table.FindGroup(group);
+  if (!info) return std::nullopt;
+  for (const std::string& version : info->versions) {
+    const resources::ResourceInfo* r = table.Find(group, version, resource);
+    if (r && r->namespaced && r->HasVerb("list") && r->HasVerb("watch")) {
+      return client::ResourceRef{std::string(group), version, std::string(resource), true};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void ResourceQuotaController::Register(client::InformerFactory& informers, WorkQueue& queue) {
+  queue_ = &queue;
+  informers_ = &informers;
+  quotas_ = &informers.For(kResourceQuotas);
+  pods_ = &informers.For(client::kPods);
+  services_ = &informers.For(client::kServices);
+  claims_ = &informers.For(client::kPersistentVolumeClaims);
+  config_maps_ = &informers.For(client::kConfigMaps);
+  secrets_ = &informers.For(client::kSecrets);
+  client_.emplace(informers.ClientFor(kResourceQuotas));
+
+  quotas_->AddHandlers({
+      .on_add = [this](const ObjectPtr& q) { queue_->Add(client::ObjectKey(*q)); },
+      // Status writes (ours and the admission's charges) come back as updates: only a
+      // changed spec needs a recount now.
+      .on_update =
+          [this](const ObjectPtr& old_q, const ObjectPtr& q) {
+            if (!SameValue(json::Member(*old_q, "spec"), json::Member(*q, "spec"))) queue_->Add(client::ObjectKey(*q));
+          },
+      .on_delete = [this](const ObjectPtr& q) { Replenish(NamespaceOf(*q), "", "resourcequotas"); },
+  });
+  pods_->AddHandlers({
+      .on_add = nullptr,
+      .on_update =
+          [this](const ObjectPtr& old_pod, const ObjectPtr& pod) {
+            int64_t now = options_.clock->NowMillis();
+            if (quota::PodChargesCompute(*old_pod, now) && !quota::PodChargesCompute(*pod, now)) {
+              Replenish(NamespaceOf(*pod), "", "pods");
+            }
+          },
+      .on_delete = [this](const ObjectPtr& pod) { Replenish(NamespaceOf(*pod), "", "pods"); },
+  });
+  services_->AddHandlers({
+      .on_add = nullptr,
+      .on_update =
+          [this](const ObjectPtr& old_svc, const ObjectPtr& svc) {
+            if (QuotaServiceType(*old_svc) != QuotaServiceType(*svc)) Replenish(NamespaceOf(*svc), "", "services");
+          },
+      .on_delete = [this](const ObjectPtr& svc) { Replenish(NamespaceOf(*svc), "", "services"); },
+  });
+  claims_->AddHandlers({
+      .on_add = nullptr,
+      .on_update =
+          [this](const ObjectPtr& old_claim, const ObjectPtr& claim) {
+            const Value* before = Dig(*old_claim, "status", "allocatedResources");
+            const Value* after = Dig(*claim, "status", "allocatedResources");
+            if (!SameValue(before ? json::Member(*before, "storage") : nullptr,
+                           after ? json::Member(*after, "storage") : nullptr)) {
+              Replenish(NamespaceOf(*claim), "", "persistentvolumeclaims");
+            }
+          },
+      .on_delete = [this](const ObjectPtr& claim) { Replenish(NamespaceOf(*claim), "", "persistentvolumeclaims"); },
+  });
+  config_maps_->AddHandlers({
+      .on_add = nullptr,
+      .on_update = nullptr,
+      .on_delete = [this](const ObjectPtr& cm) { Replenish(NamespaceOf(*cm), "", "configmaps"); },
+  });
+  secrets_->AddHandlers({
+      .on_add = nullptr,
+      .on_update = nullptr,
+      .on_delete = [this](const ObjectPtr& s) { Replenish(NamespaceOf(*s), "", "secrets"); },
+  });
+}
+
+void ResourceQuotaController::Replenish(std::string_view ns, std::string_view group, std::string_view resource) {
+  for (const ObjectPtr& q : quotas_->List(ns)) {
+    quota::ResourceList hard = quota::EffectiveHard(*q);
+    if (!quota::MatchingResources(group, resource, quota::Names(hard)).empty()) queue_->Add(client::ObjectKey(*q));
+  }
+}
+
+client::Informer* ResourceQuotaController::InformerFor(std::string_view group, std::string_view resource) {
+  if (group.empty()) {
+    if (resource == "pods") return pods_;
+    if (resource == "services") return services_;
+    if (resource == "persistentvolumeclaims") return claims_;
+    if (resource == "configmaps") return config_maps_;
+    if (resource == "secrets") return secrets_;
+    if (resource == "resourcequotas") return quotas_;
+  }
+  std::optional<client::ResourceRef> ref = BuiltinRef(group, resource);
+  return ref ? &informers_->For(*ref) : nullptr;
+}
+
+Status ResourceQuotaController::Reconcile(const std::string& key) {
+  ObjectPtr q = quotas_->Get(key);
+  if (!q) return Status();
+  auto [ns, name] = client::SplitObjectKey(key);
+  const Value* spec = json::Member(*q, "spec");
+  const quota::ResourceList hard = quota::ParseResourceList(spec ? json::Member(*spec, "hard") : nullptr);
+  const quota::ResourceNames hard_names = quota::Names(hard);
+  const std::vector<quota::ScopeSelector> scopes = quota::QuotaScopes(*q);
+  const Value* status = json::Member(*q, "status");
+  const Value* status_hard = status ? json::Member(*status, "hard") : nullptr;
+  const Value* status_used = status ? json::Member(*status, "used") : nullptr;
+  const quota::ResourceList recorded = quota::ParseResourceList(status_used);
+
+  // Usage this controller cannot count keeps its last observation.
+  quota::ResourceList used = recorded;
+  Status pending;
+  int64_t now = options_.clock->NowMillis();
+  for (const auto& [group, resource] : KindsFor(hard_names)) {
+    quota::ResourceNames charged = quota::MatchingResources(group, resource, hard_names);
+    if (charged.empty()) continue;
+    client::Informer* informer = InformerFor(group, resource);
+    if (!informer) continue;
+    if (!informer->HasSynced()) {
+      pending = UnavailableError("waiting for the cache of " + quota::ObjectCountName(group, resource));
+      continue;
+    }
+    std::vector<ObjectPtr> objects = informer->List(ns);
+    std::vector<const Value*> pointers;
+    pointers.reserve(objects.size());
+    for (const ObjectPtr& o : objects) pointers.push_back(o.get());
+    for (auto& [n, v] : quota::CalculateUsage(group, resource, scopes, charged, pointers, now)) used[n] = v;
+  }
+  used = quota::Mask(used, hard_names);
+
+  bool dirty = !status_hard || !status_used || !quota::Equals(hard, quota::ParseResourceList(status_hard)) ||
+               !quota::Equals(used, recorded);
+  if (dirty) {
+    rapidjson::Document desired;
+    desired.CopyFrom(*q, desired.GetAllocator());
+    auto& a = desired.GetAllocator();
+    Value new_status(rapidjson::kObjectType);
+    new_status.AddMember("hard", quota::ResourceListToJson(hard, a), a);
+    new_status.AddMember("used", quota::ResourceListToJson(used, a), a);
+    json::SetMember(desired, "status", std::move(new_status), a);
+    Result<rapidjson::Document> written = client_->UpdateStatus(desired);
+    if (!written.ok()) {
+      // Deleted meanwhile: nothing to keep current.
+      return written.status().code() == StatusCode::kNotFound ? Status() : written.status();
+    }
+  }
+  queue_->AddAfter(key, options_.resync_period);
+  return pending;
+}
+
+}  // namespace kite::controllers

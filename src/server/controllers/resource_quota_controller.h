@@ -1,0 +1,76 @@
+// The ResourceQuota controller (Kubernetes' pkg/controller/resourcequota): keeps each
+// quota's status current — status.hard = spec.hard, status.used = what the namespace's
+// objects charge (src/server/quota/resource_usage.h) — so that `kubectl describe quota`
+// shows Used beside Hard, and the quota admission check (quota_admission.h), which charges
+// admitted writes as they happen, is corrected for everything that frees quota.
+//
+// Operation, per quota key ("namespace/name"):
+//  - the usage of every resource in spec.hard is recomputed from the informers' objects
+//    within the quota's scopes; a resource no informer here can count (a custom resource's
+//    count/...) keeps the value last written. status {hard, used} is written with
+//    UpdateStatus (the quota's resourceVersion as precondition; a conflict retries) when it
+//    differs from what is stored;
+//  - a quota is synced when it appears, when its spec changes, and every resync period
+//    (5 min by default);
+//  - replenishment: when a pod, service, claim, configmap, secret or quota is deleted, a
+//    pod turns terminal (Succeeded/Failed) or passes its deletion grace, or a claim's
+//    allocated storage changes, the namespace's quotas that limit that kind are synced.
+//
+// Informers: quotas, pods, services, persistentvolumeclaims, configmaps and secrets from
+// the start; for a quota naming another kind (replicationcontrollers, or count/<resource>.
+// <group> of any built-in namespaced resource) the kind's informer is started on first
+// use, and such quotas sync once it has filled (until then the key is retried); those kinds
+// are not replenished on delete, only at the next resync.
+//
+// Thread-safety: Register once before the informers start; Reconcile from any number of
+// workers (the work queue never hands one key to two workers).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "src/base/clock.h"
+#include "src/server/controllers/controller.h"
+
+namespace kite::controllers {
+
+inline const client::ResourceRef kResourceQuotas{"", "v1", "resourcequotas", true};
+
+class ResourceQuotaController final : public Controller {
+ public:
+  struct Options {
+    // "Now" for pods' deletion grace; must outlive the controller.
+    const Clock* clock = SystemClock::Get();
+    // Every quota is recomputed this often whatever happens.
+    std::chrono::milliseconds resync_period = std::chrono::minutes(5);
+  };
+
+  ResourceQuotaController() : ResourceQuotaController(Options{}) {}
+  explicit ResourceQuotaController(Options options) : options_(options) {}
+
+  std::string_view Name() const override { return "resourcequota"; }
+  void Register(client::InformerFactory& informers, WorkQueue& queue) override;
+  // `key` is "namespace/name" of a ResourceQuota.
+  Status Reconcile(const std::string& key) override;
+
+ private:
+  // Queues the quotas of `ns` that limit something objects of group/resource charge.
+  void Replenish(std::string_view ns, std::string_view group, std::string_view resource);
+  // The informer holding objects of group/resource: a registered one, or one started now
+  // for a built-in namespaced resource; nullptr when there is none.
+  client::Informer* InformerFor(std::string_view group, std::string_view resource);
+
+  const Options options_;
+  WorkQueue* queue_ = nullptr;
+  client::InformerFactory* informers_ = nullptr;
+  client::Informer* quotas_ = nullptr;
+  client::Informer* pods_ = nullptr;
+  client::Informer* services_ = nullptr;
+  client::Informer* claims_ = nullptr;
+  client::Informer* config_maps_ = nullptr;
+  client::Informer* secrets_ = nullptr;
+  std::optional<client::ResourceClient> client_;
+};
+
+}  // namespace kite::controllers
