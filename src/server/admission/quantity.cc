@@ -260,6 +260,81 @@ void Quantity::RoundUp(int32_t scale) {
   scale_ = scale;
 }
 
+namespace {
+
+// A magnitude and its base-10 scale, for addition.
+struct Scaled {
+  U128 mantissa;
+  int64_t scale;
+};
+
+// Drops trailing digits (rounding up) until at most `digits` remain.
+Scaled Shorten(Scaled v, int digits) {
+  int excess = DigitCount(v.mantissa) - digits;
+  if (excess <= 0) return v;
+  return {DivPow10RoundUp(v.mantissa, excess), v.scale + excess};
+}
+
+// Brings two magnitudes below 10^37 to one scale: the coarser one is multiplied out while
+// it stays below 10^37, which is exact; only when that is not enough is the finer one
+// rounded up to the common scale. Both stay below 10^37, so their sum fits 128 bits.
+void Align(Scaled& a, Scaled& b) {
+  Scaled& coarse = a.scale > b.scale ? a : b;
+  Scaled& fine = a.scale > b.scale ? b : a;
+  const U128 limit = Pow10(kMaxDigits);
+  while (coarse.scale > fine.scale && coarse.mantissa < limit) {
+    coarse.mantissa *= 10;
+    --coarse.scale;
+  }
+  if (coarse.scale > fine.scale) {
+    fine.mantissa = DivPow10RoundUp(fine.mantissa, coarse.scale - fine.scale);
+    fine.scale = coarse.scale;
+  }
+}
+
+}  // namespace
+
+Quantity Quantity::Add(const Quantity& other) const {
+  Format format = IsZero() ? other.format_ : format_;
+  if (IsZero() || other.IsZero()) {
+    Quantity r = IsZero() ? other : *this;
+    r.format_ = format;
+    return r;
+  }
+  // Parse can leave up to 39 digits in a binary mantissa; 37 keep the sum in range.
+  Scaled a = Shorten({mantissa_, scale_}, kMaxDigits + 1);
+  Scaled b = Shorten({other.mantissa_, other.scale_}, kMaxDigits + 1);
+  Align(a, b);
+  bool negative;
+  U128 sum;
+  if (negative_ == other.negative_) {
+    negative = negative_;
+    sum = a.mantissa + b.mantissa;
+  } else if (a.mantissa >= b.mantissa) {
+    negative = negative_;
+    sum = a.mantissa - b.mantissa;
+  } else {
+    negative = other.negative_;
+    sum = b.mantissa - a.mantissa;
+  }
+  Scaled result{sum, a.scale};
+  while (result.mantissa != 0 && result.mantissa % 10 == 0) {
+    result.mantissa /= 10;
+    ++result.scale;
+  }
+  result = Shorten(result, kMaxDigits);
+  Quantity r(negative, result.mantissa, static_cast<int32_t>(result.scale), format);
+  r.Normalize();
+  return r;
+}
+
+Quantity Quantity::Sub(const Quantity& other) const {
+  Quantity negated = other;
+  negated.negative_ = !other.negative_;
+  negated.Normalize();
+  return Add(negated);
+}
+
 std::string Quantity::String() const {
   if (mantissa_ == 0) return "0";
   std::string sign = negative_ ? "-" : "";

@@ -1,6 +1,6 @@
 // Kubernetes' resource.Quantity (apimachinery/pkg/api/resource): the fixed-point numbers in
 // resource requests and limits ("100m", "1Gi", "1e3", "0.5"), parsed with Kubernetes'
-// grammar and error texts, compared exactly, and printed in Kubernetes' canonical form
+// grammar and error texts, compared, added and subtracted exactly, and printed in Kubernetes' canonical form
 // (what the API server stores and returns: "0.5" -> "500m", "1024Mi" -> "1Gi").
 //
 // Representation: sign, a 128-bit mantissa and a base-10 scale, so every value a client can
@@ -42,6 +42,15 @@ class Quantity {
   // the int64 range.
   int64_t Value() const;
   int64_t MilliValue() const;
+
+  // apimachinery's Quantity.Add and Quantity.Sub: the exact sum or difference, in this
+  // quantity's format, or in other's when this one is zero ("500m" + "500m" = "1",
+  // "1Gi" + "512Mi" = "1536Mi", "0" + "1Gi" = "1Gi", "1Ki" + "1" = "1025"). Unlike Parse,
+  // the result is not capped at 2^63-1 for binary formats, as in Kubernetes. Exact while the
+  // result fits 36 significant digits; beyond that (operands some 10^36 apart) the last
+  // digits are rounded, where Kubernetes keeps them all.
+  Quantity Add(const Quantity& other) const;
+  Quantity Sub(const Quantity& other) const;
 
   // Rounds up (away from zero) to a multiple of 10^scale when finer; -3 rounds to milli, as
   // Kubernetes' defaulting of resource lists does.

@@ -4,7 +4,6 @@
 #include <chrono>
 
 #include "src/server/json/json_util.h"
-#include "src/server/quota/quantity_math.h"
 #include "src/server/tables/timestamp.h"
 
 namespace kite::quota {
@@ -149,7 +148,7 @@ ResourceList PodLimits(const Value& pod) {
   // Overhead counts only towards resources the pod limits.
   for (const auto& [name, q] : ParseResourceList(Dig(&pod, "spec", "overhead"))) {
     auto it = limits.find(name);
-    if (it != limits.end() && !it->second.IsZero()) it->second = AddQuantities(it->second, q);
+    if (it != limits.end() && !it->second.IsZero()) it->second = it->second.Add(q);
   }
   return limits;
 }
@@ -382,7 +381,7 @@ ResourceList Add(const ResourceList& a, const ResourceList& b) {
     if (it == out.end()) {
       out.emplace(name, q);
     } else {
-      it->second = AddQuantities(it->second, q);
+      it->second = it->second.Add(q);
     }
   }
   return out;
@@ -392,7 +391,7 @@ ResourceList SubtractNonNegative(const ResourceList& a, const ResourceList& b) {
   ResourceList out;
   for (const auto& [name, q] : a) {
     Quantity v = q;
-    if (auto it = b.find(name); it != b.end()) v = SubtractQuantities(v, it->second);
+    if (auto it = b.find(name); it != b.end()) v = v.Sub(it->second);
     out[name] = v.Sign() > 0 ? v : Quantity();
   }
   return out;

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include "src/server/json/json_util.h"
-#include "src/server/quota/quantity_math.h"
 
 namespace kite::quota {
 namespace {
@@ -29,21 +28,6 @@ std::string UsageOf(std::string_view group, std::string_view resource, std::stri
                     int64_t now = kNow) {
   rapidjson::Document object = Json(object_json);
   return PrettyPrint(Usage(group, resource, object, now));
-}
-
-TEST_CASE("quantities add and subtract exactly, keeping the left operand's format") {
-  CHECK(AddQuantities(Q("500m"), Q("500m")).String() == "1");
-  CHECK(AddQuantities(Q("1Gi"), Q("512Mi")).String() == "1536Mi");
-  CHECK(AddQuantities(Q("0"), Q("1Gi")).String() == "1Gi");
-  CHECK(AddQuantities(Q("1k"), Q("24")).String() == "1024");
-  CHECK(AddQuantities(Q("1e3"), Q("1")).String() == "1001");
-  CHECK(AddQuantities(Q("100m"), Q("1.5")).String() == "1600m");
-  CHECK(AddQuantities(Q("1Ki"), Q("1")).String() == "1025");
-  CHECK(AddQuantities(Q("3Gi"), Q("1Gi")).String() == "4Gi");
-  CHECK(SubtractQuantities(Q("2"), Q("500m")).String() == "1500m");
-  CHECK(SubtractQuantities(Q("1Gi"), Q("1Gi")).String() == "0");
-  CHECK(SubtractQuantities(Q("1"), Q("3")).String() == "-2");
-  CHECK(SubtractQuantities(Q("2Gi"), Q("512Mi")).String() == "1536Mi");
 }
 
 TEST_CASE("resource lists: add, subtract without going negative, mask, compare, print") {
