@@ -14,8 +14,6 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-sim-test-XXXXXX")
 SERVER_PID=""
 SIM_PID=""
 AGENT_PID=""
-PASSED=0
-FAILED=0
 
 stop() {  # stop PID: SIGTERM, then SIGKILL after 10 s
   local pid=$1
@@ -33,24 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# eventually NAME SECONDS COMMAND...: COMMAND succeeds within SECONDS.
-eventually() {
-  local name=$1 seconds=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS > deadline)); then fail "$name"; return 1; fi
-    sleep 0.2
-  done
-  pass "$name"
-}
+# pass, fail, free_port, k and until_true; KUBECONFIG and PORT.
+source "$(dirname "$0")/kite_server_lib.sh"
 
 # stopped_with NAME PID LOG: PID ends within 10 s of SIGTERM with exit status 0.
 stopped_with_zero() {
@@ -63,8 +45,6 @@ stopped_with_zero() {
   if [[ $status -eq 0 ]]; then pass "$name: exit 0"; else fail "$name: exit $status"; fi
 }
 
-export KUBECONFIG="$TMP/kubeconfig"
-PORT=$(free_port)
 URL="https://127.0.0.1:$PORT"
 "$KITE" server --disable-agent --data-dir "$TMP/data" --bind-address 127.0.0.1 \
   --https-listen-port "$PORT" --write-kubeconfig "$KUBECONFIG" >"$TMP/server.log" 2>&1 &
@@ -96,7 +76,7 @@ SIM_PID=$!
 three_ready() {
   [[ $(kubectl get nodes --no-headers 2>/dev/null | grep -c ' Ready ') -eq 3 ]]
 }
-eventually "3 simulated nodes Ready" 30 three_ready
+until_true "3 simulated nodes Ready" 30 three_ready
 NODES=$(kubectl get nodes --no-headers)
 for n in sim-node-00001 sim-node-00002 sim-node-00003; do
   if [[ "$NODES" == *"$n "* ]]; then pass "node $n listed"; else fail "node $n missing: $NODES"; fi
@@ -107,7 +87,7 @@ LEASES=$(kubectl get leases -n kube-node-lease --no-headers 2>&1)
 if [[ $(grep -c '^sim-node-' <<<"$LEASES") -eq 3 ]]; then pass "3 leases"; else fail "leases: $LEASES"; fi
 RENEW=$(kubectl get lease -n kube-node-lease sim-node-00001 -o jsonpath='{.spec.renewTime}')
 lease_renewed() { [[ "$(kubectl get lease -n kube-node-lease sim-node-00001 -o jsonpath='{.spec.renewTime}')" != "$RENEW" ]]; }
-eventually "the lease is renewed" 20 lease_renewed
+until_true "the lease is renewed" 20 lease_renewed
 
 cat >"$TMP/pod.yaml" <<'EOF'
 apiVersion: v1
@@ -124,7 +104,7 @@ if kubectl apply -f "$TMP/pod.yaml" >/dev/null 2>"$TMP/err"; then pass "pod crea
 web_running() {
   [[ "$(kubectl get pod web -o jsonpath='{.status.phase} {.status.containerStatuses[0].ready}')" == "Running true" ]]
 }
-eventually "the pod on sim-node-00002 is Running and ready" 20 web_running
+until_true "the pod on sim-node-00002 is Running and ready" 20 web_running
 IP=$(kubectl get pod web -o jsonpath='{.status.podIP} {.status.hostIP}')
 if [[ "$IP" == 10.42.2.*" 172.16.0.2" ]]; then pass "pod IP from the node's CIDR"; else fail "pod IPs: $IP"; fi
 WIDE=$(kubectl get pod web -o wide --no-headers)
@@ -133,12 +113,12 @@ if [[ "$WIDE" == *"1/1"*"Running"*"sim-node-00002"* ]]; then pass "kubectl get -
 kubectl run crash --image=busybox --annotations=sim.kite.dev/exit-code=2 \
   --overrides='{"spec":{"nodeName":"sim-node-00003"}}' >/dev/null 2>&1
 crash_looping() { kubectl get pod crash --no-headers 2>/dev/null | grep -q CrashLoopBackOff; }
-eventually "a crashing pod shows CrashLoopBackOff" 20 crash_looping
+until_true "a crashing pod shows CrashLoopBackOff" 20 crash_looping
 
 if kubectl delete pod web --wait=true --timeout=30s >/dev/null 2>"$TMP/err"; then pass "pod deleted (grace period honoured by the node)"; else
   fail "delete: $(<"$TMP/err")"; fi
 web_gone() { ! kubectl get pod web >/dev/null 2>&1; }
-eventually "the pod is gone" 10 web_gone
+until_true "the pod is gone" 10 web_gone
 
 stopped_with_zero "kite sim stops on SIGTERM" "$SIM_PID"
 SIM_PID=""
@@ -148,11 +128,11 @@ SIM_PID=""
   --data-dir "$TMP/agent" >"$TMP/agent.log" 2>&1 &
 AGENT_PID=$!
 worker_ready() { kubectl get node fake-worker --no-headers 2>/dev/null | grep -q ' Ready '; }
-eventually "kite agent --runtime fake registers a Ready node" 20 worker_ready
+until_true "kite agent --runtime fake registers a Ready node" 20 worker_ready
 kubectl run solo --image=busybox --restart=Never --annotations=sim.kite.dev/run-seconds=1 \
   --overrides='{"spec":{"nodeName":"fake-worker"}}' >/dev/null 2>&1
 solo_done() { [[ "$(kubectl get pod solo -o jsonpath='{.status.phase}')" == "Succeeded" ]]; }
-eventually "a pod on the agent's node runs to Succeeded" 20 solo_done
+until_true "a pod on the agent's node runs to Succeeded" 20 solo_done
 stopped_with_zero "kite agent stops on SIGINT or SIGTERM" "$AGENT_PID"
 AGENT_PID=""
 

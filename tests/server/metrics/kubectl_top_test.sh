@@ -13,8 +13,6 @@ KITE=$(cd "$(dirname "$KITE")" && pwd)/$(basename "$KITE")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kite-top-test-XXXXXX")
 SERVER_PID=""
 AGENT_PID=""
-PASSED=0
-FAILED=0
 
 stop() {  # stop PID: SIGTERM, then SIGKILL after 10 s
   local pid=$1
@@ -31,31 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# eventually NAME SECONDS COMMAND...: COMMAND succeeds within SECONDS (polling, not a sleep).
-eventually() {
-  local name=$1 seconds=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS > deadline)); then fail "$name (waited ${seconds}s)"; return 1; fi
-    sleep 0.2
-  done
-  pass "$name"
-}
-# k NAME ARGS...: runs kubectl ARGS; OUT, ERR and RC hold what it printed and returned.
-k() {
-  NAME=$1
-  shift
-  RC=0
-  kubectl "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-  OUT=$(<"$TMP/out")
-  ERR=$(<"$TMP/err")
-}
+# pass, fail, free_port, k and until_true; KUBECONFIG, PORT, KUBELET_PORT.
+source "$(dirname "$0")/../../agent/kite_server_lib.sh"
+
 # matches REGEX: the last k's output matches the extended regular expression.
 matches() {
   if [[ $RC -eq 0 ]] && grep -Eq -- "$1" "$TMP/out"; then pass "$NAME: /$1/"; else
@@ -65,9 +41,6 @@ lacks() {
   if ! grep -Eq -- "$1" "$TMP/out"; then pass "$NAME: no /$1/"; else fail "$NAME: unexpected /$1/: $OUT"; fi
 }
 
-export KUBECONFIG="$TMP/kubeconfig"
-PORT=$(free_port)
-KUBELET_PORT=$(free_port)
 URL="https://127.0.0.1:$PORT"
 "$KITE" server --disable-agent --data-dir "$TMP/data" --bind-address 127.0.0.1 \
   --https-listen-port "$PORT" --write-kubeconfig "$KUBECONFIG" --metric-resolution 1 >"$TMP/server.log" 2>&1 &
@@ -90,7 +63,7 @@ if [[ $RC -ne 0 && "$ERR" == *"Metrics API not available"* ]]; then
   --runtime fake --node-name top-node --node-ip 127.0.0.1 --kubelet-port "$KUBELET_PORT" --data-dir "$TMP/agent" >"$TMP/agent.log" 2>&1 &
 AGENT_PID=$!
 node_ready() { kubectl get node top-node --no-headers 2>/dev/null | grep -q ' Ready '; }
-eventually "kite agent --runtime fake registers a Ready node" 30 node_ready
+until_true "kite agent --runtime fake registers a Ready node" 30 node_ready
 
 kubectl create namespace other >/dev/null
 kubectl run web --image=busybox --labels=app=web \
@@ -111,11 +84,11 @@ spec:
   - {name: two, image: busybox}
 YAML
 running() { [[ "$(kubectl get pods -A --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l)" -eq 3 ]]; }
-eventually "three pods Running on the fake node" 30 running
+until_true "three pods Running on the fake node" 30 running
 
 # A pod has metrics after two scrapes of it, and the pods started at different moments.
 has_metrics() { [[ "$(kubectl top pod -A --no-headers 2>/dev/null | wc -l)" -eq 3 ]]; }
-eventually "kubectl top pod -A answers for all three pods (two scrapes each)" 30 has_metrics
+until_true "kubectl top pod -A answers for all three pods (two scrapes each)" 30 has_metrics
 
 k "top pod web" top pod web --no-headers
 matches '^web +250m +64Mi *$'
@@ -140,7 +113,7 @@ if [[ $RC -ne 0 && "$ERR" == *"NotFound"* ]]; then pass "$NAME: NotFound"; else 
 
 # The node: the host's real CPU and memory (the fake node describes this machine).
 node_metrics() { kubectl top node top-node --no-headers 2>/dev/null | grep -q top-node; }
-eventually "kubectl top node shows the node" 30 node_metrics
+until_true "kubectl top node shows the node" 30 node_metrics
 k "top node" top node --no-headers
 matches '^top-node +[0-9]+m +[0-9]+% +[0-9]+Mi +[0-9]+% *$'
 
