@@ -56,7 +56,8 @@ std::shared_ptr<const ServedResources> BuildServedResources(const std::vector<st
     served->table = std::move(candidate);
     for (crd::ServedVersion& v : *versions) {
       served->custom[{v.info.group, v.info.version, v.info.resource}] =
-          CustomResourceServing{name, v.schema, std::move(v.printer_columns)};
+          CustomResourceServing{name, v.schema, std::move(v.printer_columns), v.scale,
+                                v.open_api_v3_schema};
     }
   }
   return served;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -28,6 +29,8 @@ struct CustomResourceServing {
   std::string crd_name;
   std::shared_ptr<const crd::StructuralSchema> schema;
   std::vector<tables::CustomColumn> columns;
+  std::optional<crd::ScaleSubresource> scale;  // set when the version has a scale subresource
+  std::shared_ptr<const rapidjson::Document> open_api_v3_schema;  // as the CRD wrote it
 };
 
 struct ServedResources {

@@ -122,6 +122,9 @@ Result<std::vector<ServedVersion>> ServedVersionsOf(const rapidjson::Value& crd)
       return InvalidArgumentError("version " + sv.name + ": " + compiled.status().message());
     }
     sv.schema = std::make_shared<const StructuralSchema>(std::move(*compiled));
+    auto raw = std::make_shared<rapidjson::Document>();
+    raw->CopyFrom(*open_api, raw->GetAllocator());
+    sv.open_api_v3_schema = std::move(raw);
     out.push_back(std::move(sv));
   }
   return out;

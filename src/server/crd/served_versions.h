@@ -45,6 +45,8 @@ struct ServedVersion {
   resources::ResourceInfo info;
   std::vector<tables::CustomColumn> printer_columns;
   std::shared_ptr<const StructuralSchema> schema;
+  // The version's schema.openAPIV3Schema as written (for the /openapi documents).
+  std::shared_ptr<const rapidjson::Document> open_api_v3_schema;
   bool status_subresource = false;
   std::optional<ScaleSubresource> scale;
 };
