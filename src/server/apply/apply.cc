@@ -91,18 +91,24 @@ void RecordUpdate(const Value* before, const Value& after, ManagedFields& manage
                   const ManagedEntry& updater, const std::string& time, const Shape& root,
                   const ApplyScope& scope) {
   Comparison c = CompareInScope(before, &after, root, scope);
-  FieldSet changed = c.Changed();
+  FieldSet changed = std::move(c.added);
+  changed.InsertAll(c.modified);
   for (auto it = managed.begin(); it != managed.end();) {
-    it->second.fields = it->second.fields.Difference(changed).Difference(c.removed);
+    it->second.fields.EraseAll(changed);
+    it->second.fields.EraseAll(c.removed);
     it = it->second.fields.empty() ? managed.erase(it) : std::next(it);
   }
-  FieldSet own = changed.Difference(c.removed).Difference(StripSet());
+  FieldSet& own = changed;
+  own.EraseAll(c.removed);
+  own.EraseAll(StripSet());
   if (own.empty()) return;  // nothing changed: the entry and its time stay as they were
   const std::string key = IdentityKey(updater);
-  ManagedEntry entry = updater;
   if (auto previous = managed.find(key); previous != managed.end()) {
-    own = own.Union(previous->second.fields);
+    previous->second.fields.InsertAll(own);
+    previous->second.time = time;
+    return;
   }
+  ManagedEntry entry = updater;
   entry.fields = std::move(own);
   entry.time = time;
   managed[key] = std::move(entry);
@@ -353,17 +359,17 @@ Status TrackUpdate(const Value* before, Document& after, const ManagerIdentity& 
   }
   if (before != nullptr && !before->IsObject()) before = nullptr;
 
-  ManagedFields before_managed;
-  if (before != nullptr) {
-    if (const Value* mf = ManagedFieldsOf(*before); mf != nullptr && !mf->IsNull()) {
-      Result<ManagedFields> decoded = DecodeManagedFields(*mf);
-      if (decoded.ok()) before_managed = std::move(decoded).value();
-    }
-  }
+  // Decoded only when needed: most writes send back the managedFields they read.
+  auto before_managed = [&]() -> ManagedFields {
+    const Value* mf = before != nullptr ? ManagedFieldsOf(*before) : nullptr;
+    if (mf == nullptr || mf->IsNull()) return {};
+    Result<ManagedFields> decoded = DecodeManagedFields(*mf);
+    return decoded.ok() ? std::move(decoded).value() : ManagedFields{};
+  };
   ManagedFields managed;
   const Value* sent = ManagedFieldsOf(after);
   if (!who.subresource.empty()) {
-    managed = std::move(before_managed);  // a subresource cannot set managedFields
+    managed = before_managed();  // a subresource cannot set managedFields
   } else if (sent != nullptr && IsReset(*sent)) {
     // Reset: start from nothing.
   } else {
@@ -373,7 +379,7 @@ Status TrackUpdate(const Value* before, Document& after, const ManagerIdentity& 
       managed = std::move(decoded).value();
     } else {
       // Clients that do not know the field must not wipe it.
-      managed = std::move(before_managed);
+      managed = before_managed();
     }
   }
   if (Value* meta = json::MutableMember(after, "metadata"); meta != nullptr && meta->IsObject()) {

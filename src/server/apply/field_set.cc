@@ -347,6 +347,31 @@ FieldSet FieldSet::Union(const FieldSet& other) const {
   return out;
 }
 
+void FieldSet::InsertAll(const FieldSet& other) {
+  for (const Path& p : other.paths_) paths_.insert(paths_.end(), p);
+}
+
+void FieldSet::EraseAll(const FieldSet& other) {
+  if (paths_.empty() || other.paths_.empty()) return;
+  if (other.paths_.size() * 4 < paths_.size()) {
+    for (const Path& p : other.paths_) paths_.erase(p);
+    return;
+  }
+  // Comparable sizes: one merge-like pass over both sorted sets.
+  auto mine = paths_.begin();
+  auto theirs = other.paths_.begin();
+  while (mine != paths_.end() && theirs != other.paths_.end()) {
+    if (*mine < *theirs) {
+      ++mine;
+    } else if (*theirs < *mine) {
+      ++theirs;
+    } else {
+      mine = paths_.erase(mine);
+      ++theirs;
+    }
+  }
+}
+
 FieldSet FieldSet::Difference(const FieldSet& other) const {
   FieldSet out;
   std::set_difference(paths_.begin(), paths_.end(), other.paths_.begin(), other.paths_.end(),

@@ -161,11 +161,12 @@ bool Informer::WatchOnce() {
     Result<std::vector<std::string>> lines = (*reader)->Next(kPollInterval);
     if (!lines.ok()) return true;  // the watch ended: watch again from the last version
     for (const std::string& line : *lines) {
-      Result<Document> event = json::ParseJsonObject(line);
-      if (!event.ok()) return false;
-      std::string_view type = json::StringMember(*event, "type");
-      rapidjson::Value* object = json::MutableMember(*event, "object");
+      Result<Document> parsed = json::ParseJsonObject(line);
+      if (!parsed.ok()) return false;
+      auto doc = std::make_shared<Document>(std::move(*parsed));
+      rapidjson::Value* object = json::MutableMember(*doc, "object");
       if (!object || !object->IsObject()) return false;
+      std::string type(json::StringMember(*doc, "type"));
       if (type == "ERROR") return false;  // 410 Expired or worse: list again
       std::string rv(ResourceVersionOf(*object));
       if (type == "BOOKMARK") {
@@ -173,8 +174,11 @@ bool Informer::WatchOnce() {
         last_rv_ = rv;
         continue;
       }
-      auto doc = std::make_shared<Document>();
-      doc->CopyFrom(*object, doc->GetAllocator());
+      // The event's object becomes the document's root without a copy: both live in the
+      // document's allocator, which frees them together.
+      rapidjson::Value taken;
+      taken.Swap(*object);
+      static_cast<rapidjson::Value&>(*doc).Swap(taken);
       if (type == "DELETED") {
         Remove(ObjectKey(*doc), doc);
       } else {
