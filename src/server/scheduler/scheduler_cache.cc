@@ -11,6 +11,7 @@ void SchedulerCache::UpdateNode(ObjectPtr node) {
   MutexLock lock(mu_);
   auto it = nodes_.find(name);
   if (it == nodes_.end()) it = nodes_.emplace(name, NodeInfo(name)).first;
+  if (!it->second.node()) node_list_stale_ = true;
   it->second.SetNode(std::move(node));
 }
 
@@ -19,6 +20,7 @@ void SchedulerCache::RemoveNode(std::string_view name) {
   auto it = nodes_.find(name);
   if (it == nodes_.end()) return;
   it->second.ClearNode();
+  node_list_stale_ = true;
   PruneLocked(it->first);
 }
 
@@ -91,12 +93,16 @@ bool SchedulerCache::IsAssumed(std::string_view key) const {
 void SchedulerCache::WithSnapshot(const NamespaceLookup& namespaces,
                                   const std::function<PodInfoPtr(const Snapshot&)>& cycle) {
   MutexLock lock(mu_);
+  if (node_list_stale_) {
+    node_list_.clear();
+    for (const auto& [name, info] : nodes_) {
+      if (info.node()) node_list_.push_back(&info);
+    }
+    node_list_stale_ = false;
+  }
   Snapshot snapshot;
   snapshot.namespaces = namespaces;
-  snapshot.nodes.reserve(nodes_.size());
-  for (const auto& [name, info] : nodes_) {
-    if (info.node()) snapshot.nodes.push_back(&info);
-  }
+  snapshot.nodes = node_list_;
   if (PodInfoPtr placed = cycle(snapshot)) {
     assumed_.insert(placed->key);
     PlaceLocked(placed);

@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "src/base/mutex.h"
 #include "src/server/scheduler/framework.h"
@@ -58,6 +59,10 @@ class SchedulerCache {
 
   mutable Mutex mu_;
   std::map<std::string, NodeInfo, std::less<>> nodes_ GUARDED_BY(mu_);
+  // The NodeInfos with a Node object, in name order: rebuilt only after the set of nodes
+  // changed, not per cycle (map entries never move, so the pointers stay valid).
+  std::vector<const NodeInfo*> node_list_ GUARDED_BY(mu_);
+  bool node_list_stale_ GUARDED_BY(mu_) = true;
   std::map<std::string, std::string, std::less<>> pod_node_ GUARDED_BY(mu_);  // pod key → node
   std::set<std::string, std::less<>> assumed_ GUARDED_BY(mu_);
 };
