@@ -185,11 +185,21 @@ http::HandlerResult ApiHandler::Handle(http::Request& request) {
   return result;
 }
 
-const openapi::OpenApiService& ApiHandler::OpenApiDocuments() {
-  std::call_once(openapi_once_, [this] {
-    openapi_ = openapi::OpenApiService::Build(schema::SchemaRegistry::Builtin(), builtin_->table);
-  });
-  return *openapi_;
+std::shared_ptr<const openapi::OpenApiService> ApiHandler::OpenApiDocuments() {
+  std::shared_ptr<const ServedResources> snapshot =
+      options_.crds ? options_.crds->Current() : builtin_;
+  MutexLock lock(openapi_mu_);
+  if (!openapi_ || snapshot != openapi_snapshot_) {
+    openapi::CustomResources custom;
+    for (const auto& [key, serving] : snapshot->custom) {
+      const auto& [group, version, resource] = key;
+      custom.Add(group, version, resource, serving.open_api_v3_schema);
+    }
+    openapi_ = openapi::OpenApiService::Build(schema::SchemaRegistry::Builtin(), snapshot->table,
+                                              custom);
+    openapi_snapshot_ = std::move(snapshot);
+  }
+  return openapi_;
 }
 
 std::shared_ptr<const ServedResources> ApiHandler::Served() const {
@@ -274,7 +284,7 @@ http::Response ApiHandler::Metrics() {
 }
 
 http::Response ApiHandler::OpenApi(const http::Request& request) {
-  std::optional<openapi::OpenApiResponse> answer = OpenApiDocuments().Serve(
+  std::optional<openapi::OpenApiResponse> answer = OpenApiDocuments()->Serve(
       {request.path, request.query, request.Header("accept"), request.Header("if-none-match")});
   if (!answer) return NoSuchResourceResponse();
   http::Response r;

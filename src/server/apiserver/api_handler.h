@@ -70,15 +70,19 @@ class ApiHandler : public http::Handler {
   store::KvStore* const kv_;
   Clock* const clock_;
   const TokenAuthenticator tokens_;
-  // The built-in resources: what OpenAPI describes, and what is served without a CrdWatcher.
+  // The built-in resources: what is served without a CrdWatcher.
   const std::shared_ptr<const ServedResources> builtin_;
   const ProtobufDecoder protobuf_;
-  // /openapi/v2 and /openapi/v3 documents, built once from the built-in resources and the schema registry.
-  // Built on the first request for them: they are megabytes that an idle server (and
-  // most clients) never need.
-  const openapi::OpenApiService& OpenApiDocuments();
-  std::once_flag openapi_once_;
-  std::unique_ptr<const openapi::OpenApiService> openapi_;
+  // The /openapi/v2 and /openapi/v3 documents of the current snapshot of built-in and
+  // custom resources (the computed API is left out, as it has no schema). Built on the
+  // first request for them after the snapshot changed, not on every CRD change: they are
+  // megabytes that an idle server (and most clients) never need. Requests wait for a build
+  // under way.
+  std::shared_ptr<const openapi::OpenApiService> OpenApiDocuments();
+  Mutex openapi_mu_;
+  // The snapshot the documents describe; held so that its address is not reused.
+  std::shared_ptr<const ServedResources> openapi_snapshot_ GUARDED_BY(openapi_mu_);
+  std::shared_ptr<const openapi::OpenApiService> openapi_ GUARDED_BY(openapi_mu_);
   RestHandler rest_;
 
   mutable Mutex computed_mu_;

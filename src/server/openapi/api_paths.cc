@@ -145,9 +145,15 @@ struct Context {
   Gvk gvk;
   std::string plural_path;  // "<prefix>/namespaces/{namespace}/deployments"
   std::string item_path;    // plural_path + "/{name}"
+  bool custom = false;      // a custom resource
 };
 
 Gvk GvkOf(const ResourceInfo& r, std::string kind) { return {r.group, r.version, std::move(kind)}; }
+
+// A kind of meta.k8s.io/v1 that every group version serves (DeleteOptions, Status,
+// WatchEvent): named by its own group, so that a custom kind of the same name in the
+// resource's group is not taken for it.
+Gvk MetaKind(std::string kind) { return {"meta.k8s.io", "v1", std::move(kind)}; }
 
 BodyType Object(Gvk gvk) { return {BodyType::What::kObject, std::move(gvk)}; }
 
@@ -229,9 +235,9 @@ void AddResourcePaths(const Context& c, std::vector<PathItem>& out) {
                             "delete" + c.gv_id + "Collection" + c.scope + kind,
                             "delete a collection of " + kind, c.gvk);
       op.parameters = DeleteCollectionParams();
-      op.request = Object(GvkOf(r, "DeleteOptions"));
+      op.request = Object(MetaKind("DeleteOptions"));
       op.request_required = false;
-      op.response = Object(GvkOf(r, "Status"));
+      op.response = Object(MetaKind("Status"));
       op.success_codes = {200};
       collection.operations.push_back(std::move(op));
     }
@@ -254,9 +260,9 @@ void AddResourcePaths(const Context& c, std::vector<PathItem>& out) {
       Operation op = MakeOp("delete", "delete", "delete" + c.gv_id + c.scope + kind,
                             "delete " + what, c.gvk);
       op.parameters = DeleteParams();
-      op.request = Object(GvkOf(r, "DeleteOptions"));
+      op.request = Object(MetaKind("DeleteOptions"));
       op.request_required = false;
-      op.response = Object(GvkOf(r, "Status"));
+      op.response = Object(MetaKind("Status"));
       op.success_codes = {200, 202};
       item.operations.push_back(std::move(op));
     }
@@ -273,10 +279,10 @@ void AddResourcePaths(const Context& c, std::vector<PathItem>& out) {
     all.operations.push_back(std::move(op));
     out.push_back(std::move(all));
   }
-  if (r.HasVerb("watch")) {
+  if (r.HasVerb("watch") && !c.custom) {
     auto watch_op = [&](std::string action, std::string id, std::string description) {
       Operation op = MakeOp("get", std::move(action), std::move(id), std::move(description), c.gvk);
-      op.response = Object(GvkOf(r, "WatchEvent"));
+      op.response = Object(MetaKind("WatchEvent"));
       op.response_mode = ResponseMode::kStream;
       op.success_codes = {200};
       return op;
@@ -432,7 +438,7 @@ std::string GroupVersionTag(std::string_view group, std::string_view version) {
 }
 
 std::vector<PathItem> BuildPaths(const resources::ResourceTable& table, std::string_view group,
-                                 std::string_view version) {
+                                 std::string_view version, const CustomResources& custom) {
   std::vector<PathItem> out;
   std::vector<const ResourceInfo*> resources = table.ResourcesOf(group, version);
   if (resources.empty()) return out;
@@ -443,7 +449,7 @@ std::vector<PathItem> BuildPaths(const resources::ResourceTable& table, std::str
   PathItem discovery{prefix + "/", {}, {}};
   Operation get = MakeOp("get", "get", "get" + gv_id + "APIResources",
                          "get the resources available in this group version", {});
-  get.response = Object({std::string(group), std::string(version), "APIResourceList"});
+  get.response = Object(MetaKind("APIResourceList"));
   get.success_codes = {200};
   // Not an object kind of this group: no x-kubernetes-group-version-kind.
   get.gvk = {};
@@ -451,11 +457,16 @@ std::vector<PathItem> BuildPaths(const resources::ResourceTable& table, std::str
   out.push_back(std::move(discovery));
 
   for (const ResourceInfo* r : resources) {
-    Context c{*r, prefix, gv_id, r->namespaced ? "Namespaced" : "", GvkOf(*r, r->kind), "", ""};
+    Context c{*r, prefix, gv_id, r->namespaced ? "Namespaced" : "", GvkOf(*r, r->kind), "", "",
+              custom.Contains(r->group, r->version, r->resource)};
     c.plural_path = prefix + (r->namespaced ? "/namespaces/{namespace}/" : "/") + r->resource;
     c.item_path = c.plural_path + "/{name}";
+    size_t first = out.size();
     AddResourcePaths(c, out);
     AddSubresourcePaths(c, out);
+    for (size_t i = first; i < out.size(); ++i) {
+      for (Operation& op : out[i].operations) op.custom = c.custom;
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const PathItem& a, const PathItem& b) { return a.path < b.path; });

@@ -14,6 +14,9 @@
 // GET) x-kubernetes-group-version-kind. post/put/patch list dryRun, fieldManager and
 // fieldValidation; patch also lists force: kubectl decides from the patch operation's
 // parameters whether the server validates fields itself.
+// Custom resources (`custom`) get what kube-apiserver lists for them: no deprecated watch
+// paths, bodies in JSON or YAML only, and PATCH without strategic merge patch (kubectl's
+// apply then computes a JSON merge patch, the only kind a custom resource takes).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -22,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/server/openapi/custom_resources.h"
 #include "src/server/resources/resource_table.h"
 
 namespace kite::openapi {
@@ -75,6 +79,7 @@ struct Operation {
   BodyType response;
   ResponseMode response_mode = ResponseMode::kObject;
   std::vector<int> success_codes;  // 200, 201, 202
+  bool custom = false;             // an operation on a custom resource
 };
 
 struct PathItem {
@@ -92,6 +97,6 @@ std::string GroupVersionTag(std::string_view group, std::string_view version);
 // Every path of `group`/`version` in `table`, sorted by path. Empty when the table serves
 // nothing there.
 std::vector<PathItem> BuildPaths(const resources::ResourceTable& table, std::string_view group,
-                                 std::string_view version);
+                                 std::string_view version, const CustomResources& custom = {});
 
 }  // namespace kite::openapi

@@ -1,7 +1,10 @@
 #include "src/server/openapi/definitions.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
+#include "src/server/openapi/crd_schema.h"
 #include "src/server/openapi/json_writing.h"
 
 namespace kite::openapi {
@@ -28,7 +31,7 @@ std::string PackagePrefix(std::string_view package) {
 
 // The name of a kind the registry lacks: built-in groups as Kubernetes names them; other
 // groups (custom resources) by their reversed domain, "com.example.stable.v1.CronTab".
-std::string PlaceholderName(const Gvk& gvk) {
+std::string KindDefinitionName(const Gvk& gvk) {
   std::string_view group = gvk.group;
   if (group.empty()) return "io.k8s.api.core." + gvk.version + "." + gvk.kind;
   if (group == "apiextensions.k8s.io") {
@@ -113,16 +116,58 @@ std::string DefinitionName(const MessageSchema& message) {
 }
 
 DefinitionSet::DefinitionSet(const schema::SchemaRegistry& registry,
-                             const resources::ResourceTable& table, Dialect dialect)
-    : registry_(registry), dialect_(dialect) {
+                             const resources::ResourceTable& table, const CustomResources& custom,
+                             Dialect dialect)
+    : registry_(registry), table_(table), custom_(custom), dialect_(dialect) {
   for (const resources::GroupInfo& g : table.Groups()) {
-    for (const std::string& v : g.versions) served_group_versions_.emplace_back(g.name, v);
+    for (const std::string& v : g.versions) {
+      bool built_in = false;
+      for (const resources::ResourceInfo* r : table.ResourcesOf(g.name, v)) {
+        built_in |= !custom.Contains(r->group, r->version, r->resource);
+      }
+      if (built_in) served_group_versions_.emplace_back(g.name, v);
+    }
   }
+}
+
+const resources::ResourceInfo* DefinitionSet::FindCustom(const Gvk& gvk) const {
+  if (custom_.empty()) return nullptr;
+  for (const resources::ResourceInfo* r : table_.ResourcesOf(gvk.group, gvk.version)) {
+    if ((r->kind == gvk.kind || r->list_kind == gvk.kind) &&
+        custom_.Contains(r->group, r->version, r->resource)) {
+      return r;
+    }
+  }
+  return nullptr;
+}
+
+std::string DefinitionSet::NeedMeta(const char* name) {
+  const MessageSchema* message = registry_.FindMessage(std::string("meta.v1.") + name);
+  if (!message) {  // the built-in registry always has it: a build defect
+    std::fprintf(stderr, "kite: the schema registry lacks meta.v1.%s\n", name);
+    std::abort();
+  }
+  return Need(*message);
+}
+
+Value DefinitionSet::CustomDefinition(const Entry& entry, Allocator& a) {
+  const resources::ResourceInfo& r = *entry.custom;
+  const std::string prefix =
+      dialect_ == Dialect::kSwagger2 ? "#/definitions/" : "#/components/schemas/";
+  Gvk kind{r.group, r.version, r.kind};
+  if (entry.custom_list) {
+    std::string item = KindDefinitionName(kind);
+    needed_.try_emplace(item, Entry{nullptr, Builtin::kNone, {}, &r, false});
+    return CustomListDefinition({r.group, r.version, r.list_kind}, r.kind, prefix + item,
+                                prefix + NeedMeta("ListMeta"), a);
+  }
+  return CustomKindDefinition(custom_.Schema(r.group, r.version, r.resource), kind, dialect_,
+                              prefix + NeedMeta("ObjectMeta"), a);
 }
 
 std::string DefinitionSet::Need(const MessageSchema& message) {
   std::string name = DefinitionName(message);
-  needed_.try_emplace(name, Entry{&message, Builtin::kNone, {}});
+  needed_.try_emplace(name, Entry{&message, Builtin::kNone, {}, nullptr, false});
   return name;
 }
 
@@ -139,7 +184,7 @@ std::string DefinitionSet::Need(Builtin builtin) {
     case Builtin::kJson: name = PackagePrefix("apiextensions.v1") + ".JSON"; break;
     case Builtin::kNone: std::abort();  // a caller's bug
   }
-  needed_.try_emplace(name, Entry{nullptr, builtin, {}});
+  needed_.try_emplace(name, Entry{nullptr, builtin, {}, nullptr, false});
   return name;
 }
 
@@ -158,11 +203,17 @@ Value DefinitionSet::BodySchema(const BodyType& body, Allocator& a) {
     case BodyType::What::kPatch: return Ref(Need(Builtin::kPatch), a);
     case BodyType::What::kObject: break;
   }
+  // Custom kinds first: the registry would take a custom "Status" for meta/v1's.
+  if (const resources::ResourceInfo* r = FindCustom(body.gvk)) {
+    std::string name = KindDefinitionName(body.gvk);
+    needed_.try_emplace(name, Entry{nullptr, Builtin::kNone, {}, r, body.gvk.kind != r->kind});
+    return Ref(name, a);
+  }
   const MessageSchema* message =
       registry_.FindKind(body.gvk.group, body.gvk.version, body.gvk.kind);
   if (message) return Ref(Need(*message), a);
-  std::string name = PlaceholderName(body.gvk);
-  needed_.try_emplace(name, Entry{nullptr, Builtin::kNone, body.gvk});
+  std::string name = KindDefinitionName(body.gvk);
+  needed_.try_emplace(name, Entry{nullptr, Builtin::kNone, body.gvk, nullptr, false});
   return Ref(name, a);
 }
 
@@ -179,6 +230,8 @@ Value DefinitionSet::Definitions(Allocator& a) {
       Value def;
       if (entry.message) {
         def = MessageDefinition(*entry.message, a);
+      } else if (entry.custom) {
+        def = CustomDefinition(entry, a);
       } else if (entry.builtin != Builtin::kNone) {
         def = BuiltinDefinition(entry.builtin, a);
       } else {

@@ -21,12 +21,19 @@
 // The registry knows neither required fields nor list types, so `required` and
 // x-kubernetes-list-type / x-kubernetes-list-map-keys are not written.
 //
-// A kind the registry does not describe (the table serves it, the registry lacks it) gets a
-// placeholder definition: an object that keeps unknown fields, without a group-version-kind,
-// so kubectl falls back to its compiled-in types for such kinds.
+// Custom resources (those `custom` lists) are described from their CRD's schema as
+// kube-apiserver describes them (crd_schema.h), named by the reversed group:
+// "com.example.stable.v1.CronTab" and "com.example.stable.v1.CronTabList".
+// A kind the registry does not describe (the table serves it, the registry lacks it, and it
+// is not custom) gets a placeholder definition: an object that keeps unknown fields, without
+// a group-version-kind, so kubectl falls back to its compiled-in types for such kinds.
 //
-// Thread-safety: an instance is used by one thread; the registry and table it reads are
-// immutable and must outlive it.
+// Kinds shared by every group version (meta/v1 Status, DeleteOptions) list in their
+// x-kubernetes-group-version-kind the built-in group versions only, so that a document of a
+// built-in group version does not change when custom resources come and go.
+//
+// Thread-safety: an instance is used by one thread; the registry, table and custom resources
+// it reads are immutable and must outlive it.
 #pragma once
 
 #include <map>
@@ -36,6 +43,7 @@
 #include <rapidjson/document.h>
 
 #include "src/server/openapi/api_paths.h"
+#include "src/server/openapi/custom_resources.h"
 #include "src/server/resources/resource_table.h"
 #include "src/server/schema/schema_registry.h"
 
@@ -51,7 +59,7 @@ class DefinitionSet {
   using Allocator = rapidjson::Document::AllocatorType;
 
   DefinitionSet(const schema::SchemaRegistry& registry, const resources::ResourceTable& table,
-                Dialect dialect);
+                const CustomResources& custom, Dialect dialect);
 
   // {"$ref": "#/definitions/<name>"} (v2) or {"$ref": "#/components/schemas/<name>"} (v3)
   // for the type of a body; kString: {"type": "string"}. Records the definition as needed.
@@ -67,7 +75,9 @@ class DefinitionSet {
   struct Entry {
     const schema::MessageSchema* message = nullptr;  // a registry message, or
     Builtin builtin = Builtin::kNone;                // a well-known type, or
-    Gvk placeholder;                                 // a kind the registry lacks
+    Gvk placeholder;                                 // a kind the registry lacks, or
+    const resources::ResourceInfo* custom = nullptr; // a custom kind (or its list kind)
+    bool custom_list = false;
   };
 
   // The name of the definition, recorded as needed.
@@ -78,6 +88,11 @@ class DefinitionSet {
   rapidjson::Value MessageDefinition(const schema::MessageSchema& message, Allocator& a);
   rapidjson::Value BuiltinDefinition(Builtin builtin, Allocator& a) const;
   rapidjson::Value PlaceholderDefinition(const Gvk& gvk, Allocator& a) const;
+  // The custom resource whose kind or list kind is `gvk`, or nullptr.
+  const resources::ResourceInfo* FindCustom(const Gvk& gvk) const;
+  rapidjson::Value CustomDefinition(const Entry& entry, Allocator& a);
+  // The name of the definition of a meta.v1 message ("ObjectMeta"), recorded as needed.
+  std::string NeedMeta(const char* name);
   // The schema of one field as a property of `owner`'s object.
   rapidjson::Value PropertySchema(const schema::MessageSchema& owner,
                                   const schema::FieldSchema& field, Allocator& a);
@@ -88,6 +103,8 @@ class DefinitionSet {
   rapidjson::Value GvkList(const schema::MessageSchema& message, Allocator& a) const;
 
   const schema::SchemaRegistry& registry_;
+  const resources::ResourceTable& table_;
+  const CustomResources& custom_;
   Dialect dialect_;
   std::vector<std::pair<std::string, std::string>> served_group_versions_;
   std::map<std::string, Entry> needed_;  // by definition name

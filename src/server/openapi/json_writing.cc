@@ -20,14 +20,22 @@ const char* ParamTypeName(ParamType type) {
 
 std::vector<std::string> RequestContentTypes(const Operation& op) {
   if (op.request.what == BodyType::What::kPatch) {
+    if (op.custom) {
+      return {"application/apply-patch+yaml", "application/json-patch+json",
+              "application/merge-patch+json"};
+    }
     return {"application/apply-patch+yaml", "application/json-patch+json",
             "application/merge-patch+json", "application/strategic-merge-patch+json"};
   }
+  if (op.custom) return {"application/json", "application/yaml"};
   return {"*/*"};
 }
 
-std::vector<std::string> ResponseContentTypes(ResponseMode mode) {
-  switch (mode) {
+std::vector<std::string> ResponseContentTypes(const Operation& op) {
+  if (op.custom && op.response_mode != ResponseMode::kText) {
+    return {"application/json", "application/yaml"};
+  }
+  switch (op.response_mode) {
     case ResponseMode::kObject:
       return {"application/json", "application/vnd.kubernetes.protobuf", "application/yaml"};
     case ResponseMode::kStream:

@@ -23,10 +23,11 @@ rapidjson::Value Str(std::string_view s, JsonAllocator& a);
 const char* ParamTypeName(ParamType type);
 
 // What a request body may be sent as: for PATCH the four patch types Kite accepts
-// (JSON patch, merge patch, strategic merge patch, apply); otherwise "*/*".
+// (JSON patch, merge patch, strategic merge patch, apply; custom resources: not strategic
+// merge patch); otherwise "*/*" (custom resources: JSON and YAML).
 std::vector<std::string> RequestContentTypes(const Operation& op);
-// What a response may be sent as.
-std::vector<std::string> ResponseContentTypes(ResponseMode mode);
+// What a response may be sent as (custom resources: JSON and YAML, as kube-apiserver lists).
+std::vector<std::string> ResponseContentTypes(const Operation& op);
 
 // "OK", "Created", "Accepted".
 const char* StatusText(int code);

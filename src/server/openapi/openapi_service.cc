@@ -82,12 +82,13 @@ std::string ContentHash(std::string_view bytes) {
 }
 
 std::unique_ptr<OpenApiService> OpenApiService::Build(const schema::SchemaRegistry& registry,
-                                                      const resources::ResourceTable& table) {
+                                                      const resources::ResourceTable& table,
+                                                      const CustomResources& custom) {
   std::unique_ptr<OpenApiService> service(new OpenApiService());
   std::vector<std::pair<std::string, std::string>> key_hashes;
   for (const resources::GroupInfo& group : table.Groups()) {
     for (const std::string& version : group.versions) {
-      Result<std::string> doc = BuildV3Document(registry, table, group.name, version);
+      Result<std::string> doc = BuildV3Document(registry, table, group.name, version, custom);
       if (!doc.ok()) continue;  // Groups() lists only served group versions; cannot happen
       std::string key = V3PathKey(group.name, version);
       Document d{std::move(doc).value(), ""};
@@ -98,7 +99,7 @@ std::unique_ptr<OpenApiService> OpenApiService::Build(const schema::SchemaRegist
   }
   service->v3_root_.body = BuildV3Root(key_hashes);
   service->v3_root_.hash = ContentHash(service->v3_root_.body);
-  service->v2_.body = BuildV2Document(registry, table);
+  service->v2_.body = BuildV2Document(registry, table, custom);
   service->v2_.hash = ContentHash(service->v2_.body);
   return service;
 }

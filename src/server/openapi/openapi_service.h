@@ -18,9 +18,14 @@
 // an Accept that names only other types (the protobuf forms client-go asks for) gets 406,
 // which kubectl treats as "no OpenAPI v2 here" and falls back to its compiled-in types.
 //
+// Custom resources are described as kube-apiserver describes them (crd_schema.h): the
+// documents of built-in group versions do not depend on them, so those keep their hash
+// while CustomResourceDefinitions come and go.
+//
 // Concurrency: immutable after Build(); Serve may run concurrently from any number of
 // threads. Limitations: the documents describe the table given to Build(); when the served
-// resources change (CustomResourceDefinitions) build a new service and swap it in.
+// resources change (CustomResourceDefinitions) build a new service and swap it in. Building
+// takes some tens of milliseconds and a few megabytes: callers build on demand.
 #pragma once
 
 #include <map>
@@ -31,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "src/server/openapi/custom_resources.h"
 #include "src/server/resources/resource_table.h"
 #include "src/server/schema/schema_registry.h"
 
@@ -52,9 +58,11 @@ struct OpenApiResponse {
 
 class OpenApiService {
  public:
-  // Builds every document. The registry and table are only read during the call.
+  // Builds every document. The table's entries that `custom` lists are custom resources.
+  // The arguments are only read during the call.
   static std::unique_ptr<OpenApiService> Build(const schema::SchemaRegistry& registry,
-                                               const resources::ResourceTable& table);
+                                               const resources::ResourceTable& table,
+                                               const CustomResources& custom = {});
 
   // The answer for a GET of `request.path`, or nullopt when the path is not /openapi/v2 or
   // under /openapi/v3 (the caller answers those itself).

@@ -49,7 +49,7 @@ Value OperationV2(const Operation& op, const std::string& tag, DefinitionSet& de
   }
   for (const Parameter& p : op.parameters) params.PushBack(ParameterV2(p, a), a);
   if (!params.Empty()) v.AddMember("parameters", params, a);
-  v.AddMember("produces", StringList(ResponseContentTypes(op.response_mode), a), a);
+  v.AddMember("produces", StringList(ResponseContentTypes(op), a), a);
   Value responses(rapidjson::kObjectType);
   Value schema = defs.BodySchema(op.response, a);
   for (int code : op.success_codes) {
@@ -76,16 +76,17 @@ Value OperationV2(const Operation& op, const std::string& tag, DefinitionSet& de
 }  // namespace
 
 std::string BuildV2Document(const schema::SchemaRegistry& registry,
-                            const resources::ResourceTable& table) {
+                            const resources::ResourceTable& table,
+                            const CustomResources& custom) {
   rapidjson::Document doc(rapidjson::kObjectType);
   JsonAllocator& a = doc.GetAllocator();
-  DefinitionSet defs(registry, table, Dialect::kSwagger2);
+  DefinitionSet defs(registry, table, custom, Dialect::kSwagger2);
 
   std::vector<std::pair<PathItem, std::string>> all;  // path, tag
   for (const resources::GroupInfo& g : table.Groups()) {
     for (const std::string& version : g.versions) {
       std::string tag = GroupVersionTag(g.name, version);
-      for (PathItem& item : BuildPaths(table, g.name, version)) all.emplace_back(std::move(item), tag);
+      for (PathItem& item : BuildPaths(table, g.name, version, custom)) all.emplace_back(std::move(item), tag);
     }
   }
   std::sort(all.begin(), all.end(),

@@ -13,13 +13,16 @@
 
 #include <string>
 
+#include "src/server/openapi/custom_resources.h"
 #include "src/server/resources/resource_table.h"
 #include "src/server/schema/schema_registry.h"
 
 namespace kite::openapi {
 
-// The whole Swagger 2.0 document, as compact JSON.
+// The whole Swagger 2.0 document, as compact JSON. The table's entries that `custom` lists
+// are described as custom resources (crd_schema.h).
 std::string BuildV2Document(const schema::SchemaRegistry& registry,
-                            const resources::ResourceTable& table);
+                            const resources::ResourceTable& table,
+                            const CustomResources& custom = {});
 
 }  // namespace kite::openapi

@@ -56,7 +56,7 @@ Value OperationV3(const Operation& op, const std::string& tag, DefinitionSet& de
   Value schema = defs.BodySchema(op.response, a);
   for (int code : op.success_codes) {
     Value response(rapidjson::kObjectType);
-    response.AddMember("content", Content(ResponseContentTypes(op.response_mode), schema, a), a);
+    response.AddMember("content", Content(ResponseContentTypes(op), schema, a), a);
     response.AddMember("description", Value(rapidjson::StringRef(StatusText(code))), a);
     responses.AddMember(Str(std::to_string(code), a), response, a);
   }
@@ -81,14 +81,15 @@ std::string V3PathKey(std::string_view group, std::string_view version) {
 
 Result<std::string> BuildV3Document(const schema::SchemaRegistry& registry,
                                     const resources::ResourceTable& table,
-                                    std::string_view group, std::string_view version) {
-  std::vector<PathItem> paths = BuildPaths(table, group, version);
+                                    std::string_view group, std::string_view version,
+                                    const CustomResources& custom) {
+  std::vector<PathItem> paths = BuildPaths(table, group, version, custom);
   if (paths.empty()) {
     return NotFoundError("no resources are served in " + V3PathKey(group, version));
   }
   rapidjson::Document doc(rapidjson::kObjectType);
   Allocator& a = doc.GetAllocator();
-  DefinitionSet defs(registry, table, Dialect::kOpenApi3);
+  DefinitionSet defs(registry, table, custom, Dialect::kOpenApi3);
   const std::string tag = GroupVersionTag(group, version);
 
   Value paths_json(rapidjson::kObjectType);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "src/base/status.h"
+#include "src/server/openapi/custom_resources.h"
 #include "src/server/resources/resource_table.h"
 #include "src/server/schema/schema_registry.h"
 
@@ -27,11 +28,13 @@ namespace kite::openapi {
 // The key of a group version in the discovery root: "api/v1", "apis/apps/v1".
 std::string V3PathKey(std::string_view group, std::string_view version);
 
-// The OpenAPI 3.0 document of one group version, as compact JSON.
+// The OpenAPI 3.0 document of one group version, as compact JSON. The table's entries that
+// `custom` lists are described as custom resources (crd_schema.h).
 // Errors: kNotFound when the table serves nothing in `group`/`version`.
 Result<std::string> BuildV3Document(const schema::SchemaRegistry& registry,
                                     const resources::ResourceTable& table,
-                                    std::string_view group, std::string_view version);
+                                    std::string_view group, std::string_view version,
+                                    const CustomResources& custom = {});
 
 // The discovery root from (path key, hash of that document) pairs, in their order.
 std::string BuildV3Root(const std::vector<std::pair<std::string, std::string>>& key_hashes);

@@ -13,11 +13,15 @@
 #include "src/server/openapi/openapi_v3.h"
 #include "src/server/resources/resource_table.h"
 #include "src/server/schema/schema_registry.h"
+#include "tests/server/openapi/document_checks.h"
 
 namespace kite::openapi {
 namespace {
 
 using rapidjson::Value;
+using testing::CollectRefs;
+
+std::shared_ptr<rapidjson::Document> Parse(const std::string& json) { return testing::ParseDocument(json); }
 
 const schema::SchemaRegistry& Registry() { return schema::SchemaRegistry::Builtin(); }
 
@@ -29,15 +33,6 @@ const resources::ResourceTable& Table() {
 const OpenApiService& Service() {
   static const std::unique_ptr<OpenApiService> service = OpenApiService::Build(Registry(), Table());
   return *service;
-}
-
-std::shared_ptr<rapidjson::Document> Parse(const std::string& json) {
-  auto doc = std::make_shared<rapidjson::Document>();
-  doc->Parse(json.data(), json.size());
-  INFO(json.substr(0, 300));
-  REQUIRE_FALSE(doc->HasParseError());
-  REQUIRE(doc->IsObject());
-  return doc;
 }
 
 OpenApiResponse Get(const OpenApiService& service, std::string_view path,
@@ -131,21 +126,6 @@ bool HasParam(const Value& op, const std::string& name) {
     if (p.HasMember("name") && name == p["name"].GetString()) return true;
   }
   return false;
-}
-
-// Every "$ref" anywhere under `v`.
-void CollectRefs(const Value& v, std::vector<std::string>& out) {
-  if (v.IsObject()) {
-    for (const auto& m : v.GetObject()) {
-      if (std::string(m.name.GetString()) == "$ref" && m.value.IsString()) {
-        out.push_back(m.value.GetString());
-      } else {
-        CollectRefs(m.value, out);
-      }
-    }
-  } else if (v.IsArray()) {
-    for (const Value& item : v.GetArray()) CollectRefs(item, out);
-  }
 }
 
 TEST_CASE("the v3 root lists every served group version with a hash") {
