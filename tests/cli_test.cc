@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -355,6 +356,63 @@ TEST_CASE("--datastore-history-revisions sizes the store's history", "[cli]") {
   }
 }
 
+TEST_CASE("--event-ttl takes a Go duration, as kube-apiserver's flag", "[cli]") {
+  using std::chrono::milliseconds;
+  SECTION("the default is one hour, and help shows it") {
+    Result<ServerConfig> config = ParseServer({});
+    REQUIRE(config.ok());
+    CHECK(config->event_ttl == std::chrono::hours(1));
+    std::string help = FormatCommandHelp(ServerCommandSpec(RootHost()));
+    CHECK(Contains(help, "--event-ttl DURATION"));
+    CHECK(Contains(help, "(default: 1h0m0s)"));
+  }
+  SECTION("both forms, Go's units and fractions") {
+    struct Case {
+      const char* value;
+      milliseconds want;
+    };
+    for (const Case& c : {Case{"30m", milliseconds(1'800'000)}, Case{"1h30m", milliseconds(5'400'000)},
+                          Case{"2h0m0s", milliseconds(7'200'000)}, Case{"1.5s", milliseconds(1500)},
+                          Case{"250ms", milliseconds(250)}, Case{"0", milliseconds(0)},
+                          Case{"1500us", milliseconds(1)}}) {
+      for (const Args& args : {Args{"--event-ttl", c.value}, Args{std::string("--event-ttl=") + c.value}}) {
+        INFO(args[0]);
+        Result<ServerConfig> config = ParseServer(args);
+        REQUIRE(config.ok());
+        CHECK(config->event_ttl == c.want);
+      }
+    }
+  }
+  SECTION("the config file sets it and the command line wins") {
+    std::map<std::string, std::string> files = {{"/etc/kite/config.yaml", "event-ttl: 10m\n"}};
+    Result<ServerConfig> from_file = ParseServer({}, RootHost(), files);
+    REQUIRE(from_file.ok());
+    CHECK(from_file->event_ttl == std::chrono::minutes(10));
+    Result<ServerConfig> from_flag = ParseServer({"--event-ttl=5m"}, RootHost(), files);
+    REQUIRE(from_flag.ok());
+    CHECK(from_flag->event_ttl == std::chrono::minutes(5));
+  }
+  SECTION("a value that is not a duration names the flag, the value and the expected form") {
+    for (const char* value : {"abc", "10", "1x", "1h 30m", "h", "1.5.5s"}) {
+      INFO(value);
+      std::string message = ErrorOf(ParseServer({std::string("--event-ttl=") + value}));
+      CHECK(Contains(message, "--event-ttl"));
+      CHECK(Contains(message, std::string("\"") + value + "\""));
+      CHECK(Contains(message, "not a duration such as 1h0m0s"));
+    }
+    CHECK(ErrorOf(ParseServer({"--event-ttl=abc"})) ==
+          "invalid value \"abc\" for flag --event-ttl: not a duration such as 1h0m0s, 30m or 90s");
+    std::string negative = ErrorOf(ParseServer({"--event-ttl=-1h"}));
+    CHECK(Contains(negative, "--event-ttl"));
+    CHECK(Contains(negative, "must not be negative"));
+    CHECK(Contains(ErrorOf(ParseServer({"--event-ttl"})), "--event-ttl needs a value"));
+    std::string from_file = ErrorOf(ParseServer({}, RootHost(), {{"/etc/kite/config.yaml", "event-ttl: soon\n"}}));
+    CHECK(Contains(from_file, "event-ttl"));
+    CHECK(Contains(from_file, "\"soon\""));
+    CHECK(Contains(from_file, "/etc/kite/config.yaml"));
+  }
+}
+
 TEST_CASE("the host name must make a valid node name unless --node-name is given", "[cli]") {
   HostFacts facts = RootHost();
   facts.hostname = "my_host";
@@ -684,6 +742,12 @@ TEST_CASE("value parsers", "[cli]") {
   CHECK_FALSE(IsDnsSubdomain("a."));
   CHECK(IsTokenText("K10abc::server:xyz"));
   CHECK_FALSE(IsTokenText("a\tb"));
+  CHECK(ParseDuration("1h0m0s") == std::chrono::hours(1));
+  CHECK(ParseDuration("-90s") == std::chrono::seconds(-90));  // parses; the flag kind rejects it
+  CHECK(ParseDuration("1.5ms") == std::chrono::microseconds(1500));
+  CHECK_FALSE(ParseDuration("1"));
+  CHECK_FALSE(ParseDuration(""));
+  CHECK_FALSE(ParseDuration("1d"));
 }
 
 TEST_CASE("FlagValues report where each value came from", "[cli]") {

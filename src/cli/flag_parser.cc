@@ -118,6 +118,12 @@ uint32_t FlagValues::FileMode(std::string_view name) const {
   return *mode;
 }
 
+std::chrono::nanoseconds FlagValues::Duration(std::string_view name) const {
+  std::optional<std::chrono::nanoseconds> d = ParseDuration(String(name));
+  if (!d) std::abort();
+  return *d;
+}
+
 void FlagValues::Set(const std::string& name, std::string value, FlagSource source) {
   values_[name] = Entry{std::move(value), source};
 }

@@ -16,6 +16,7 @@
 // Pure functions, no I/O.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
@@ -60,6 +61,7 @@ class FlagValues {
   int64_t Int(std::string_view name) const;
   int Port(std::string_view name) const;
   uint32_t FileMode(std::string_view name) const;
+  std::chrono::nanoseconds Duration(std::string_view name) const;
 
   void Set(const std::string& name, std::string value, FlagSource source);
 

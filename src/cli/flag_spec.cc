@@ -44,6 +44,11 @@ std::string ValueProblem(const FlagSpec& spec, std::string_view value) {
       return IsDnsSubdomain(value)
                  ? ""
                  : "not a valid node name (lower-case letters, digits, '-' and '.')";
+    case FlagKind::kDuration: {
+      std::optional<std::chrono::nanoseconds> d = ParseDuration(value);
+      if (!d) return "not a duration such as 1h0m0s, 30m or 90s";
+      return d->count() < 0 ? "a duration must not be negative" : "";
+    }
     case FlagKind::kChoice: {
       std::string allowed;
       for (const std::string& choice : spec.choices) {

@@ -26,6 +26,7 @@ enum class FlagKind {
   kEndpoint,   // scheme://..., e.g. sqlite:///var/lib/kite/server/db/state.db
   kDnsName,    // a Kubernetes node name (DNS subdomain)
   kChoice,     // one of `choices`
+  kDuration,   // a Go duration, not negative: "1h0m0s", "30m", "90s", "0"
 };
 
 struct FlagSpec {

@@ -114,6 +114,7 @@ int RunServer(const std::vector<std::string>& args) {
   api_options.service_cidr = config->service_cidr;
   api_options.kubeconfig_path = config->write_kubeconfig;
   api_options.kubeconfig_mode = config->write_kubeconfig_mode;
+  api_options.event_ttl = config->event_ttl;
   // metrics.k8s.io (kubectl top, the HPA): served from the store the scraper below fills.
   metrics::MetricsStore metrics_store;
   metrics::MetricsApi metrics_api(&metrics_store);

@@ -94,6 +94,11 @@ CommandSpec ServerCommandSpec(const HostFacts& facts) {
        .default_value = "15",
        .min_value = 1,
        .max_value = 3600},
+      {.name = "event-ttl",
+       .kind = FlagKind::kDuration,
+       .value_name = "DURATION",
+       .help = "how long an Event is kept after its last write, as a Go duration (0 = until deleted)",
+       .default_value = kDefaultEventTtl},
       {.name = "config",
        .value_name = "FILE",
        .help = "YAML file with flag values (read only if it exists, unless named here)",
@@ -161,6 +166,7 @@ Result<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
   }
   server.service_cidr = values->String("service-cidr");
   server.metric_resolution_seconds = static_cast<int>(values->Int("metric-resolution"));
+  server.event_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(values->Duration("event-ttl"));
   if (config) server.config_file = config_path;
   return server;
 }

@@ -1,6 +1,7 @@
 // `kite server`: its flags and the settings they resolve to.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ namespace kite::cli {
 inline constexpr int64_t kDefaultDatastoreHistoryRevisions = 10'000;
 inline constexpr int64_t kMinDatastoreHistoryRevisions = 100;
 inline constexpr int64_t kMaxDatastoreHistoryRevisions = 1'000'000'000;
+
+// --event-ttl (kube-apiserver's flag and default): how long an Event is kept after its last
+// write. "0" keeps Events until they are deleted.
+inline constexpr char kDefaultEventTtl[] = "1h0m0s";
 
 // Everything `kite server` needs to know to run, fully resolved: every default applied,
 // every path absolute. Later components take it (or the fields they need) as is.
@@ -43,6 +48,8 @@ struct ServerConfig {
   int node_cidr_mask_size = 24;
   std::string service_cidr;
   int metric_resolution_seconds = 15;  // --metric-resolution: the metrics scraper's period
+  // --event-ttl, to the millisecond (finer parts are dropped); zero = Events never expire.
+  std::chrono::milliseconds event_ttl{std::chrono::hours(1)};
   // The config file that was read; empty if none was.
   std::string config_file;
 

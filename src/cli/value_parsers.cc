@@ -5,6 +5,8 @@
 #include <charconv>
 #include <string>
 
+#include "src/base/go_duration.h"
+
 namespace kite::cli {
 namespace {
 
@@ -56,6 +58,12 @@ std::optional<int> ParsePort(std::string_view text) {
   std::optional<int64_t> n = ParseInteger(text);
   if (!n || *n < 1 || *n > 65535) return std::nullopt;
   return static_cast<int>(*n);
+}
+
+std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
+  Result<int64_t> nanos = ParseGoDuration(text);
+  if (!nanos.ok()) return std::nullopt;
+  return std::chrono::nanoseconds(*nanos);
 }
 
 std::optional<uint32_t> ParseFileMode(std::string_view text) {

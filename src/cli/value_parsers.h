@@ -5,6 +5,7 @@
 // error, because only it knows which flag the value came from.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -20,6 +21,10 @@ std::optional<int> ParsePort(std::string_view text);
 // A permission mode in octal, as chmod takes it: 1 to 4 digits 0-7, with or without a
 // leading 0 ("600", "0644"). Returns the mode bits (at most 07777).
 std::optional<uint32_t> ParseFileMode(std::string_view text);
+
+// A Go duration as time.ParseDuration reads it ("1h0m0s", "30m", "1.5s", "0"; kube-apiserver's
+// duration flags take this form). Negative durations parse; the caller decides.
+std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text);
 
 // true/false, 1/0, yes/no, in any letter case (YAML 1.1 users write yes/no).
 std::optional<bool> ParseBool(std::string_view text);

@@ -10,8 +10,10 @@
 #include "src/server/apiserver/field_validation.h"
 #include "src/server/apiserver/node_proxy.h"
 #include "src/server/admission/admission.h"
+#include "src/server/admission/event_validation.h"
 #include "src/server/apply/apply.h"
 #include "src/server/crd/crd_validation.h"
+#include "src/server/crd/scale_paths.h"
 #include "src/server/json/json_util.h"
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/apiserver/version_conversion.h"
@@ -112,8 +114,10 @@ std::string NameForRefusal(const Value& object) {
   return "Unknown";
 }
 
+std::string StorageGroup(const RestRequest& r);  // in the version conversion part below
+
 std::string KeyOf(const RestRequest& r, std::string_view name) {
-  return ObjectKey(r.resource->group, r.resource->resource,
+  return ObjectKey(StorageGroup(r), r.resource->resource,
                    r.resource->namespaced ? r.info.namespace_name : "", name);
 }
 
@@ -368,8 +372,7 @@ const VersionConversions* ConversionsFor(const RestRequest& r) {
 std::optional<ApiError> ToStorageVersion(const RestRequest& r, Document& object) {
   const VersionConversions* c = ConversionsFor(r);
   if (!c) return std::nullopt;
-  Status s = c->ConvertTo(r.resource->group, r.resource->kind,
-                          c->StorageVersion(r.resource->group, r.resource->kind), object);
+  Status s = c->ConvertToStorage(r.resource->group, r.resource->kind, object);
   if (!s.ok()) return BadRequestError(s.message());
   return std::nullopt;
 }
@@ -395,6 +398,13 @@ std::string ToRequestVersionJson(const RestRequest& r, std::string object_json) 
 std::string AdmissionVersion(const RestRequest& r) {
   const VersionConversions* c = ConversionsFor(r);
   return c ? std::string(c->StorageVersion(r.resource->group, r.resource->kind)) : r.resource->version;
+}
+
+// The group whose keys hold the objects (and that admission sees them as): the request's,
+// unless its kind is stored under another group (events.k8s.io Events are core Events).
+std::string StorageGroup(const RestRequest& r) {
+  const VersionConversions* c = ConversionsFor(r);
+  return c ? std::string(c->StorageGroup(r.resource->group, r.resource->kind)) : r.resource->group;
 }
 
 http::HandlerResult ObjectResponse(const RestRequest& r, int status, std::string object_json,
@@ -567,6 +577,15 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     // Custom resources: the CRD's structural schema defaults and validates them.
     r.custom->schema->ApplyDefaults(object, object.GetAllocator());
     std::vector<StatusCause> causes = r.custom->schema->Validate(object);
+    if (r.custom->scale) {
+      // The scale paths must hold what a Scale can read, as upstream's strategy checks
+      // (a status write only the status paths).
+      std::vector<StatusCause> scale_causes;
+      if (r.info.subresource.empty()) scale_causes = crd::ValidateScaleSpec(object, *r.custom->scale);
+      std::vector<StatusCause> status_causes = crd::ValidateScaleStatus(object, *r.custom->scale);
+      causes.insert(causes.end(), scale_causes.begin(), scale_causes.end());
+      causes.insert(causes.end(), status_causes.begin(), status_causes.end());
+    }
     if (!causes.empty()) return InvalidError(r.resource->group, r.resource->kind, ObjectName(object), std::move(causes));
   }
   bool is_crd = r.resource->group == "apiextensions.k8s.io" && r.resource->resource == "customresourcedefinitions";
@@ -590,16 +609,21 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
   if (!r.custom && writes_object) {
     // Built-in kinds: Kubernetes' defaults, the admission plugins that fill in pods, then
     // the kind's validation.
-    const std::string& group = r.resource->group;
+    const std::string group = StorageGroup(r);  // the shape the object now has
     const std::string version = AdmissionVersion(r);
     const std::string& kind = r.resource->kind;
     if (old) admission::PrepareForUpdate(group, version, kind, object, *old, object.GetAllocator());
     admission::ApplyDefaults(group, version, kind, object, object.GetAllocator());
     bool main_resource = r.info.subresource.empty();
     std::string_view ns = r.resource->namespaced ? std::string_view(r.info.namespace_name) : std::string_view();
-    AdmissionAttributes write{group, r.resource->resource, kind, ns, old, IsDryRun(r)};
+    AdmissionAttributes write{r.resource->group, r.resource->resource, kind, ns, old, IsDryRun(r)};
     if (main_resource) plugins_.Mutate(write, object);
     std::vector<StatusCause> causes = admission::Validate(group, version, kind, object, old, r.info.subresource);
+    if (group.empty() && kind == "Event") {
+      // Event rules depend on the request's version (events.k8s.io/v1 is stricter).
+      std::vector<StatusCause> event_causes = admission::ValidateEvent(object, old, r.resource->GroupVersion());
+      causes.insert(causes.end(), event_causes.begin(), event_causes.end());
+    }
     if (!causes.empty()) return InvalidError(group, kind, ObjectName(object), std::move(causes));
     if (main_resource) {
       if (std::optional<std::string> refusal = plugins_.Refusal(write, object)) {
@@ -647,7 +671,7 @@ http::HandlerResult RestHandler::List(const RestRequest& r) {
   const std::string& rv_match = r.query.Get("resourceVersionMatch");
   const std::string& continue_token = r.query.Get("continue");
   store::RangeRequest range = store::RangeRequest::Prefix(
-      CollectionPrefix(r.resource->group, r.resource->resource,
+      CollectionPrefix(StorageGroup(r), r.resource->resource,
                        r.resource->namespaced ? r.info.namespace_name : ""));
   if (!continue_token.empty()) {
     if (!rv.empty() && rv != "0") {
@@ -740,7 +764,7 @@ http::HandlerResult RestHandler::Watch(const RestRequest& r) {
   OutputKind output = NegotiateObjectOutput(r.http->Header("accept"));
   if (output == OutputKind::kNotAcceptable) return ErrorResponse(NotAcceptableError());
 
-  std::string prefix = CollectionPrefix(r.resource->group, r.resource->resource,
+  std::string prefix = CollectionPrefix(StorageGroup(r), r.resource->resource,
                                         r.resource->namespaced ? r.info.namespace_name : "");
   const std::string& rv = r.query.Get("resourceVersion");
   bool send_initial = rv.empty() || rv == "0";
@@ -1025,9 +1049,10 @@ http::HandlerResult RestHandler::Patch(const RestRequest& r) {
   return WriteUpdate(r, [&](const Value& current) -> ApiResult<Document> {
     Document patched;
     patched.CopyFrom(current, patched.GetAllocator());
-    // The stored resourceVersion is not part of what a patch may compare against, unless
-    // the patch sets it (then it is a precondition).
-    RemoveMember(*MutableMember(patched, "metadata"), "resourceVersion");
+    // A merge patch that names a resourceVersion makes it a precondition, so the current
+    // one is not merged into. A JSON patch sees it, as kube-apiserver's does (kubectl's
+    // managedFields migration tests it); left as it is, it matches and sets nothing.
+    if (kind != Kind::kJson) RemoveMember(*MutableMember(patched, "metadata"), "resourceVersion");
     Status s;
     switch (kind) {
       case Kind::kJson:
@@ -1381,7 +1406,7 @@ http::HandlerResult RestHandler::DeleteCollection(const RestRequest& r) {
   ApiResult<Selectors> selectors = ParseSelectors(r);
   if (!selectors.ok()) return ErrorResponse(selectors.error());
   Result<store::RangeResult> all = deps_.kv->Range(store::RangeRequest::Prefix(CollectionPrefix(
-      r.resource->group, r.resource->resource, r.resource->namespaced ? r.info.namespace_name : "")));
+      StorageGroup(r), r.resource->resource, r.resource->namespaced ? r.info.namespace_name : "")));
   if (!all.ok()) return ErrorResponse(InternalServerError(all.status().message()));
   for (const store::KeyValue& kv : all->kvs) {
     Result<Document> doc = ParseJsonObject(kv.value);
@@ -1487,17 +1512,79 @@ Document ScaleOf(const Value& object) {
   return scale;
 }
 
+// Custom resources (apiextensions' ScaleREST). A plain Go error from its registry reaches the
+// client as a 500 without a reason, carrying the error's text.
+ApiError UnreasonedError(std::string message) {
+  ApiError e;
+  e.code = 500;
+  e.message = std::move(message);
+  return e;
+}
+
+// Marks a Scale whose object has no spec replicas, so that an update must set them.
+constexpr int64_t kUnsetReplicas = -2147483647 - 1;  // the smallest int32
+
+// The custom resource `current` with the Scale's spec.replicas written at the CRD's path
+// (scaleUpdatedObjectInfo), or the error kube-apiserver answers.
+ApiResult<Document> WithScaleReplicas(const Value& current, const Value& scale,
+                                      const crd::ScaleSubresource& paths) {
+  // The Scale as Go decodes it: spec.replicas absent or null is 0, a non-int32 cannot decode.
+  const Value* spec = Member(scale, "spec");
+  const Value* replicas = spec && spec->IsObject() ? Member(*spec, "replicas") : nullptr;
+  int64_t n = 0;
+  if (replicas && !replicas->IsNull()) {
+    if (!replicas->IsInt()) {
+      std::string what = replicas->IsNumber() ? "number " + ToJson(*replicas)
+                         : replicas->IsString() ? "string"
+                         : replicas->IsBool()   ? "bool"
+                         : replicas->IsArray()  ? "array"
+                                                : "object";
+      return BadRequestError("Scale in version \"v1\" cannot be handled as a Scale: json: cannot unmarshal " + what +
+                             " into Go struct field ScaleSpec.spec.replicas of type int32");
+    }
+    n = replicas->GetInt();
+  }
+  if (n == kUnsetReplicas) {
+    return BadRequestError("the spec replicas field \"" + paths.spec_replicas_path + "\" cannot be empty");
+  }
+  Document d;
+  d.CopyFrom(current, d.GetAllocator());
+  auto& a = d.GetAllocator();
+  if (Status set = crd::SetNestedInt64(d, paths.spec_replicas_path, n, a); !set.ok()) {
+    return UnreasonedError(set.message());
+  }
+  // A resourceVersion in the Scale is a precondition on the object.
+  std::string rv = ResourceVersionOf(scale);
+  Value& md = EnsureObjectMember(d, "metadata", a);
+  if (rv.empty()) {
+    RemoveMember(md, "resourceVersion");
+  } else {
+    SetStringMember(md, "resourceVersion", rv, a);
+  }
+  // Admit then checks it as any write of the object: the schema, then the scale paths.
+  return d;
+}
+
 }  // namespace
 
 http::HandlerResult RestHandler::Scale(const RestRequest& r) {
   const std::string& verb = r.info.verb;
   RestRequest whole = r;
   whole.info.subresource.clear();
+  // Custom resources keep their replicas where the CRD's scale subresource says.
+  const crd::ScaleSubresource* paths = r.custom && r.custom->scale ? &*r.custom->scale : nullptr;
+  if (r.custom && !paths) return ErrorResponse(NotFoundError(GR(r), r.info.name));
   auto as_scale = [&](http::HandlerResult result) -> http::HandlerResult {
     auto* response = std::get_if<http::Response>(&result);
     if (!response || response->status != 200) return result;
     Result<Document> object = ParseJsonObject(response->body);
     if (!object.ok()) return result;
+    if (paths) {
+      Result<crd::CustomScale> scale = crd::ScaleOfCustomResource(*object, *paths);
+      if (!scale.ok()) return ErrorResponse(BadRequestError(scale.status().message()));
+      response->body = ToJson(scale->scale);
+      return result;
+    }
     response->body = ToJson(ScaleOf(*object));
     return result;
   };
@@ -1506,6 +1593,15 @@ http::HandlerResult RestHandler::Scale(const RestRequest& r) {
     if (!kv.ok()) return ErrorResponse(FromStoreStatus(kv.status(), GR(r), r.info.name));
     Result<Document> object = ParseJsonObject(WithResourceVersion(kv->value, kv->mod_revision));
     if (!object.ok()) return ErrorResponse(InternalServerError("stored object is corrupt"));
+    if (paths) {
+      Result<crd::CustomScale> scale = crd::ScaleOfCustomResource(*object, *paths);
+      if (!scale.ok()) return ErrorResponse(UnreasonedError(scale.status().message()));
+      if (!scale->spec_replicas_found) {
+        return ErrorResponse(InternalServerError("the spec replicas field \"" + paths->spec_replicas_path +
+                                                 "\" does not exist"));
+      }
+      return JsonResponse(200, ToJson(scale->scale));
+    }
     return JsonResponse(200, ToJson(ScaleOf(*object)));
   }
   if (verb != "update" && verb != "patch") return ErrorResponse(MethodNotAllowedError(verb, GR(r)));
@@ -1519,7 +1615,17 @@ http::HandlerResult RestHandler::Scale(const RestRequest& r) {
     body = std::move(decoded).value();
   }
   return as_scale(WriteUpdate(whole, [&](const Value& current) -> ApiResult<Document> {
-    Document scale = ScaleOf(current);
+    Document scale;
+    if (paths) {
+      Result<crd::CustomScale> old = crd::ScaleOfCustomResource(current, *paths);
+      if (!old.ok()) return UnreasonedError(old.status().message());
+      scale = std::move(old->scale);
+      if (!old->spec_replicas_found) {
+        SetMember(*MutableMember(scale, "spec"), "replicas", Value(kUnsetReplicas), scale.GetAllocator());
+      }
+    } else {
+      scale = ScaleOf(current);
+    }
     if (verb == "update") {
       scale.CopyFrom(*body, scale.GetAllocator());
     } else {
@@ -1533,6 +1639,7 @@ http::HandlerResult RestHandler::Scale(const RestRequest& r) {
       }
       if (!s.ok()) return BadRequestError(s.message());
     }
+    if (paths) return WithScaleReplicas(current, scale, *paths);
     const Value* spec = Member(scale, "spec");
     const Value* replicas = spec ? Member(*spec, "replicas") : nullptr;
     if (!replicas || !replicas->IsInt() || replicas->GetInt() < 0) {

@@ -11,6 +11,7 @@
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/validation/object_meta_validation.h"
 #include "src/server/apiserver/request_info.h"
+#include "tests/testing/api_fixture.h"
 
 namespace kite::apiserver {
 using namespace kite::json;  // NOLINT: the JSON helpers are this layer's vocabulary
@@ -174,6 +175,226 @@ TEST_CASE("unknown fields are found against the schema and pruned") {
   CHECK(json.find("bogus") == std::string::npos);
   CHECK(json.find("\"containerPort\":80") != std::string::npos);
   CHECK(PruneUnknownFields(*obj, *deployment).empty());  // nothing left to prune
+}
+
+// ---- events.k8s.io/v1 Events: stored as core v1 Events, served in each request's shape ----
+
+const client::ResourceRef kCoreEvents{"", "v1", "events", true};
+const client::ResourceRef kEventsV1{"events.k8s.io", "v1", "events", true};
+
+struct EventsCluster {
+  testing::ApiFixture api;
+  EventsCluster() { api.Create({"", "v1", "namespaces", false}, "", R"({"metadata": {"name": "ev"}})"); }
+  client::ClientResponse Post(const std::string& path, const std::string& body) {
+    client::ClientRequest request;
+    request.method = "POST";
+    request.path = path;
+    request.body = body;
+    return api.transport()->Do(request);
+  }
+};
+
+constexpr std::string_view kModernEvent = R"({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+  "metadata": {"name": "web.1"},
+  "regarding": {"kind": "Pod", "namespace": "ev", "name": "web", "uid": "u-1"},
+  "related": {"kind": "Node", "name": "node-1"},
+  "note": "Scaled up to 3", "reason": "Scaled", "type": "Normal", "action": "Scale",
+  "eventTime": "2024-05-01T10:00:00.000000Z",
+  "series": {"count": 2, "lastObservedTime": "2024-05-01T10:01:00.000000Z"},
+  "reportingController": "example.com/scaler", "reportingInstance": "scaler-1"})";
+
+std::vector<std::string> NamesOf(const rapidjson::Value& list) {
+  std::vector<std::string> names;
+  for (const rapidjson::Value& item : list["items"].GetArray()) names.push_back(std::string(StringMember(item["metadata"], "name")));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_CASE("an Event created through events.k8s.io/v1 reads through core v1 and back", "[events_api]") {
+  EventsCluster c;
+  rapidjson::Document created = c.api.Create(kEventsV1, "ev", kModernEvent);
+  CHECK(StringMember(created, "apiVersion") == "events.k8s.io/v1");
+  CHECK(StringMember(created, "note") == "Scaled up to 3");
+  CHECK(Member(created, "message") == nullptr);
+  CHECK(StringMember(created["regarding"], "name") == "web");
+
+  auto core = c.api.Client(kCoreEvents).Get("ev", "web.1");
+  REQUIRE(core.ok());
+  CHECK(StringMember(*core, "apiVersion") == "v1");
+  CHECK(StringMember(*core, "message") == "Scaled up to 3");
+  CHECK(StringMember((*core)["involvedObject"], "uid") == "u-1");
+  CHECK(StringMember(*core, "reportingComponent") == "example.com/scaler");
+  CHECK(StringMember(*core, "reportingInstance") == "scaler-1");
+  CHECK((*core)["series"]["count"].GetInt() == 2);
+  CHECK(StringMember((*core)["related"], "name") == "node-1");
+  for (const char* modern : {"note", "regarding", "reportingController"}) CHECK(Member(*core, modern) == nullptr);
+  CHECK(StringMember((*core)["metadata"], "resourceVersion") == StringMember(created["metadata"], "resourceVersion"));
+
+  auto modern = c.api.Client(kEventsV1).Get("ev", "web.1");
+  REQUIRE(modern.ok());
+  CHECK(StringMember(*modern, "apiVersion") == "events.k8s.io/v1");
+  CHECK(StringMember(*modern, "reportingController") == "example.com/scaler");
+  CHECK(Member(*modern, "involvedObject") == nullptr);
+
+  // A legacy Event written through core reads through events.k8s.io with the deprecated names.
+  c.api.Create(kCoreEvents, "ev", R"({"metadata": {"name": "old.1"},
+    "involvedObject": {"kind": "Pod", "namespace": "ev", "name": "db"}, "reason": "Pulled",
+    "message": "pulled image", "source": {"component": "kubelet", "host": "node-1"},
+    "firstTimestamp": "2024-05-01T09:00:00Z", "lastTimestamp": "2024-05-01T09:30:00Z", "count": 4,
+    "type": "Normal"})");
+  auto old = c.api.Client(kEventsV1).Get("ev", "old.1");
+  REQUIRE(old.ok());
+  CHECK(StringMember(*old, "note") == "pulled image");
+  CHECK(StringMember((*old)["regarding"], "name") == "db");
+  CHECK(StringMember((*old)["deprecatedSource"], "component") == "kubelet");
+  CHECK(StringMember(*old, "deprecatedFirstTimestamp") == "2024-05-01T09:00:00Z");
+  CHECK((*old)["deprecatedCount"].GetInt() == 4);
+
+  // Both lists hold both Events, each in its own shape; field selectors read either shape.
+  auto core_list = c.api.Client(kCoreEvents).List("ev");
+  auto modern_list = c.api.Client(kEventsV1).List("ev");
+  REQUIRE(core_list.ok());
+  REQUIRE(modern_list.ok());
+  CHECK(NamesOf(*core_list) == std::vector<std::string>{"old.1", "web.1"});
+  CHECK(NamesOf(*modern_list) == std::vector<std::string>{"old.1", "web.1"});
+  for (const rapidjson::Value& item : (*modern_list)["items"].GetArray()) {
+    CHECK(Member(item, "note") != nullptr);
+    CHECK(Member(item, "message") == nullptr);
+  }
+  for (const rapidjson::Value& item : (*core_list)["items"].GetArray()) CHECK(Member(item, "message") != nullptr);
+  client::ListOptions by_regarding;
+  by_regarding.field_selector = "regarding.name=web";
+  auto selected = c.api.Client(kEventsV1).List("ev", by_regarding);
+  REQUIRE(selected.ok());
+  CHECK(NamesOf(*selected) == std::vector<std::string>{"web.1"});
+  client::ListOptions by_controller;
+  by_controller.field_selector = "reportingComponent=example.com/scaler";
+  selected = c.api.Client(kCoreEvents).List("ev", by_controller);
+  REQUIRE(selected.ok());
+  CHECK(NamesOf(*selected) == std::vector<std::string>{"web.1"});
+
+  // Updates through events.k8s.io: metadata may change, what the Event says may not.
+  auto labelled = c.api.Client(kEventsV1).Patch("ev", "web.1", client::PatchType::kMerge,
+                                                R"({"metadata": {"labels": {"team": "a"}}})");
+  REQUIRE(labelled.ok());
+  CHECK(StringMember(*labelled, "apiVersion") == "events.k8s.io/v1");
+  CHECK(StringMember((*labelled)["metadata"]["labels"], "team") == "a");
+  auto renoted = c.api.Client(kEventsV1).Patch("ev", "web.1", client::PatchType::kMerge, R"({"note": "other"})");
+  REQUIRE_FALSE(renoted.ok());
+  CHECK(renoted.status().code() == StatusCode::kInvalidArgument);
+  CHECK(renoted.status().message().find("message: Invalid value: \"other\": field is immutable") != std::string::npos);
+  // Core keeps the legacy rules: the message may change there.
+  auto core_patch = c.api.Client(kCoreEvents).Patch("ev", "web.1", client::PatchType::kMerge, R"({"message": "other"})");
+  REQUIRE(core_patch.ok());
+  modern = c.api.Client(kEventsV1).Get("ev", "web.1");
+  REQUIRE(modern.ok());
+  CHECK(StringMember(*modern, "note") == "other");
+  CHECK(StringMember((*modern)["metadata"]["labels"], "team") == "a");
+
+  // A delete through events.k8s.io deletes the one stored object.
+  REQUIRE(c.api.Client(kEventsV1).Delete("ev", "web.1").ok());
+  CHECK(c.api.Client(kCoreEvents).Get("ev", "web.1").status().code() == StatusCode::kNotFound);
+  REQUIRE(c.api.Client(kEventsV1).DeleteCollection("ev").ok());
+  core_list = c.api.Client(kCoreEvents).List("ev");
+  REQUIRE(core_list.ok());
+  CHECK((*core_list)["items"].Empty());
+}
+
+// Reads watch lines until `count` have arrived (or 10 s pass).
+std::vector<rapidjson::Document> WatchEvents(client::WatchReader& watch, size_t count) {
+  std::vector<rapidjson::Document> events;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (events.size() < count && std::chrono::steady_clock::now() < deadline) {
+    Result<std::vector<std::string>> lines = watch.Next(std::chrono::milliseconds(200));
+    if (!lines.ok()) break;
+    for (const std::string& line : *lines) {
+      Result<rapidjson::Document> event = ParseJsonObject(line);
+      REQUIRE(event.ok());
+      if (StringMember(*event, "type") == "BOOKMARK") continue;
+      events.push_back(std::move(event).value());
+    }
+  }
+  return events;
+}
+
+TEST_CASE("a watch through events.k8s.io/v1 sees core Events converted", "[events_api]") {
+  EventsCluster c;
+  c.api.Create(kCoreEvents, "ev", R"({"metadata": {"name": "before"}, "involvedObject": {"namespace": "ev"},
+    "message": "already there"})");
+  client::ListOptions options;
+  auto watch = c.api.Client(kEventsV1).Watch("ev", options);
+  REQUIRE(watch.ok());
+  std::vector<rapidjson::Document> initial = WatchEvents(**watch, 1);
+  REQUIRE(initial.size() == 1);
+  CHECK(StringMember(initial[0], "type") == "ADDED");
+  CHECK(StringMember(initial[0]["object"], "apiVersion") == "events.k8s.io/v1");
+  CHECK(StringMember(initial[0]["object"], "note") == "already there");
+
+  c.api.Create(kCoreEvents, "ev", R"({"metadata": {"name": "later"},
+    "involvedObject": {"kind": "Pod", "namespace": "ev", "name": "p"}, "message": "hello", "count": 1})");
+  REQUIRE(c.api.Client(kCoreEvents).Delete("ev", "later").ok());
+  std::vector<rapidjson::Document> changes = WatchEvents(**watch, 2);
+  REQUIRE(changes.size() == 2);
+  CHECK(StringMember(changes[0], "type") == "ADDED");
+  CHECK(StringMember(changes[1], "type") == "DELETED");
+  for (const rapidjson::Document& e : changes) {
+    const rapidjson::Value& object = e["object"];
+    CHECK(StringMember(object, "apiVersion") == "events.k8s.io/v1");
+    CHECK(StringMember(object, "note") == "hello");
+    CHECK(StringMember(object["regarding"], "name") == "p");
+    CHECK(object["deprecatedCount"].GetInt() == 1);
+    CHECK(Member(object, "message") == nullptr);
+  }
+
+  // And the other way: a core watch sees an events.k8s.io create in the core shape.
+  auto core_watch = c.api.Client(kCoreEvents).Watch("ev", options);
+  REQUIRE(core_watch.ok());
+  REQUIRE(WatchEvents(**core_watch, 1).size() == 1);  // "before"
+  c.api.Create(kEventsV1, "ev", kModernEvent);
+  std::vector<rapidjson::Document> added = WatchEvents(**core_watch, 1);
+  REQUIRE(added.size() == 1);
+  CHECK(StringMember(added[0]["object"], "apiVersion") == "v1");
+  CHECK(StringMember(added[0]["object"], "message") == "Scaled up to 3");
+}
+
+TEST_CASE("a bad events.k8s.io/v1 create is 422 with causes and stores nothing", "[events_api]") {
+  EventsCluster c;
+  client::ClientResponse response = c.Post("/apis/events.k8s.io/v1/namespaces/ev/events",
+                                           R"({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+    "metadata": {"name": "bad"}, "regarding": {"kind": "Pod", "namespace": "ev", "name": "web"},
+    "note": "no time", "type": "Info", "deprecatedCount": 3,
+    "series": {"count": 1, "lastObservedTime": "2024-05-01T10:01:00.000000Z"}})");
+  CHECK(response.status == 422);
+  Result<rapidjson::Document> status = ParseJsonObject(response.body);
+  REQUIRE(status.ok());
+  CHECK(StringMember(*status, "reason") == "Invalid");
+  CHECK(StringMember(*status, "message").starts_with("Event \"bad\" is invalid: "));
+  std::vector<std::pair<std::string, std::string>> causes;
+  for (const rapidjson::Value& cause : (*status)["details"]["causes"].GetArray()) {
+    causes.emplace_back(StringMember(cause, "field"), StringMember(cause, "message"));
+  }
+  CHECK(causes == std::vector<std::pair<std::string, std::string>>{
+                      {"series.count", "Invalid value: \"\": should be at least 2"},
+                      {"eventTime", "Required value"},
+                      {"type", "Invalid value: \"\": has invalid value: Info"},
+                      {"count", "Invalid value: \"\": needs to be unset"}});
+
+  // The same body with eventTime: now the reporting fields are missing.
+  response = c.Post("/apis/events.k8s.io/v1/namespaces/ev/events", R"({"metadata": {"name": "bad2"},
+    "regarding": {"namespace": "ev"}, "eventTime": "2024-05-01T10:00:00.000000Z", "type": "Normal",
+    "reportingController": "ctl", "note": ")" + std::string(1025, 'x') + R"("})");
+  CHECK(response.status == 422);
+  for (const char* field : {"\"reportingInstance\"", "\"action\"", "\"reason\"", "\"message\""}) {
+    CHECK(response.body.find(std::string("\"field\":") + field) != std::string::npos);
+  }
+
+  auto core_list = c.api.Client(kCoreEvents).List("ev");
+  REQUIRE(core_list.ok());
+  CHECK((*core_list)["items"].Empty());
+  // A body in the core shape is not an events.k8s.io/v1 Event.
+  response = c.Post("/apis/events.k8s.io/v1/namespaces/ev/events", R"({"apiVersion": "v1", "kind": "Event",
+    "metadata": {"name": "core"}})");
+  CHECK(response.status == 400);
 }
 
 }  // namespace

@@ -201,6 +201,15 @@ data:
 YAML
 k "apply drops an unlisted field" apply --server-side --force-conflicts -f "$TMP/ssa-less.yaml"; ok
 k "dropped field is gone" get configmap ssa -n demo -o jsonpath='{.data}'; ok; has '"extra":"kept"'; hasnt '"owner"'
+# kubectl moves fields of a client-side apply to its server-side manager with a JSON patch
+# that tests metadata.resourceVersion.
+sed 's/name: ssa/name: csa/; s/owner: mine-again/owner: client-side/' "$TMP/ssa.yaml" >"$TMP/csa.yaml"
+k "client-side apply" apply -f "$TMP/csa.yaml"; ok
+k "then server-side apply" apply --server-side -f "$TMP/csa.yaml"; ok
+NAME="managed fields migrated without a warning"
+[[ "$ERR" != *"rejected managed fields migration"* ]] && pass "$NAME" || fail "$NAME: $ERR"
+k "the client-side manager is gone" get configmap csa -n demo -o yaml --show-managed-fields; ok
+hasnt "kubectl-client-side-apply"; has "operation: Apply"
 k "create records an update manager" get configmap settings -n demo -o yaml --show-managed-fields; ok
 has "manager: kubectl-create"; has "operation: Update"
 
@@ -322,7 +331,9 @@ spec:
   - name: v1
     served: true
     storage: true
-    subresources: {status: {}}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.labelSelector}
     additionalPrinterColumns:
     - {name: Spec, type: string, jsonPath: .spec.cronSpec}
     - {name: Replicas, type: integer, jsonPath: .spec.replicas}
@@ -332,6 +343,7 @@ spec:
         properties:
           spec:
             type: object
+            description: When and what the CronTab runs.
             required: [cronSpec]
             properties:
               cronSpec: {type: string, pattern: '^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$'}
@@ -341,10 +353,16 @@ spec:
             type: object
             properties:
               ready: {type: boolean}
+              replicas: {type: integer}
+              labelSelector: {type: string}
 YAML
 k "create crd" apply -f "$TMP/crd.yaml"; ok; has "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com created"
 k "crd established" wait --for condition=established --timeout=20s crd/crontabs.stable.example.com; ok
 k "crd in api-resources" api-resources --api-group=stable.example.com; ok; has "crontabs"; has "ct"; has "CronTab"
+# explain reads the CRD's schema from /openapi/v3/apis/stable.example.com/v1.
+k "explain custom kind" explain crontab; ok; has "KIND:       CronTab"; has "<ObjectMeta>"; has "spec"
+k "explain custom field" explain crontab.spec; ok; has "When and what the CronTab runs."; has "cronSpec"
+has "<string>"; has "<integer>"; has "-required-"
 cat >"$TMP/ct.yaml" <<'YAML'
 apiVersion: stable.example.com/v1
 kind: CronTab
@@ -356,6 +374,8 @@ spec:
   image: backup:1
   unknownField: dropped
 YAML
+# kubectl finds fieldValidation on the kind's PATCH operation in /openapi/v3 and leaves
+# validation to the server: the message is the server's.
 k "strict validation of custom objects" apply -f "$TMP/ct.yaml"
 failed_with 'CronTab in version "v1" cannot be handled as a CronTab: strict decoding error: unknown field "spec.unknownField"'
 k "create custom object" apply --validate=false -f "$TMP/ct.yaml"; ok; has "crontab.stable.example.com/nightly created"
@@ -377,11 +397,16 @@ failed_with 'spec.replicas: Invalid value: 50: spec.replicas in body should be l
 k "pattern validation" apply -f "$TMP/ct-bad.yaml"; failed_with "spec.cronSpec in body should match"
 k "patch custom object" patch crontab nightly -n demo --type merge -p '{"spec":{"replicas":3}}'; ok
 k "patched" get ct nightly -n demo -o jsonpath='{.spec.replicas}'; ok; has "3"
+k "scale custom object" scale crontab nightly -n demo --replicas=5; ok; has "crontab.stable.example.com/nightly scaled"
+k "scaled custom object" get ct nightly -n demo -o jsonpath='{.spec.replicas}'; ok; has "5"
+k "custom scale subresource" get --raw /apis/stable.example.com/v1/namespaces/demo/crontabs/nightly/scale; ok
+has '"kind":"Scale"'; has '"spec":{"replicas":5}'
 k "delete crd" delete crd crontabs.stable.example.com; ok
 k "crd gone" get crd crontabs.stable.example.com; failed_with "not found"
 k "its resource is no longer served" get crontabs -n demo; failed_with "crontabs"
 k "create crd again" apply -f "$TMP/crd.yaml"; ok
 k "established again" wait --for condition=established --timeout=20s crd/crontabs.stable.example.com; ok
+k "explain after the crd came back" explain crontab.spec.replicas; ok; has "<integer>"
 k "custom objects went with their crd" get crontabs -n demo; ok; hasnt "nightly"
 
 # --- service-account tokens ----------------------------------------------------------------------
