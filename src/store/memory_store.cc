@@ -34,6 +34,7 @@ EventPtr MemoryStore::Apply(Version version, const Version* previous) {
   event->kv = version.kv;
   if (version.tombstone && previous) event->kv.value = previous->kv.value;
   std::string key = version.kv.key;
+  if (version.kv.expires_at_ms != 0) expiries_.emplace(version.kv.expires_at_ms, key);
   keys_[key].push_back(std::move(version));
   log_.push_back(event);
   return event;
@@ -112,9 +113,13 @@ Result<int64_t> MemoryStore::Delete(std::string_view key, int64_t expected_revis
 
 void MemoryStore::ExpireLocked(std::vector<EventPtr>& events) {
   int64_t now = clock_->NowMillis();
-  for (auto& [key, versions] : keys_) {
-    const Version& last = versions.back();
-    if (last.tombstone || last.kv.expires_at_ms == 0 || last.kv.expires_at_ms > now) continue;
+  while (!expiries_.empty() && expiries_.begin()->first <= now) {
+    auto [expires_at, key] = *expiries_.begin();
+    expiries_.erase(expiries_.begin());
+    auto it = keys_.find(key);
+    if (it == keys_.end() || it->second.empty()) continue;
+    const Version& last = it->second.back();
+    if (last.tombstone || last.kv.expires_at_ms != expires_at) continue;  // rewritten since
     Version previous = last;
     int64_t rev = ++revision_;
     Version v{{key, "", previous.kv.create_revision, rev, 0}, true};

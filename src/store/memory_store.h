@@ -64,6 +64,9 @@ class MemoryStore final : public KvStore, private HistorySource {
   // Publishing happens under mu_ so events reach the hub in revision order.
   Mutex mu_;
   std::map<std::string, std::vector<Version>, std::less<>> keys_ GUARDED_BY(mu_);
+  // Keys written with a TTL, by expiry time, so a write does not scan every key. An entry
+  // whose key was rewritten or deleted since is stale and skipped.
+  std::multimap<int64_t, std::string> expiries_ GUARDED_BY(mu_);
   std::vector<EventPtr> log_ GUARDED_BY(mu_);  // events above compacted_, in order
   int64_t revision_ GUARDED_BY(mu_) = 0;
   int64_t compacted_ GUARDED_BY(mu_) = 0;

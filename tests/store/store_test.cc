@@ -324,6 +324,23 @@ TEST_CASE("keys with a TTL expire as ordinary deletes", "[store]") {
   clock.Advance(120s);
   REQUIRE(s.ExpireKeys().ok());
   REQUIRE(s.Get("/lease/b").ok());
+
+  // A rewrite with a later expiry, or a delete and a new key of the same name, keeps the
+  // key past the first expiry time.
+  REQUIRE(s.Create("/lease/c", "1", WriteOptions{10s}).ok());
+  REQUIRE(s.Update("/lease/c", "2", 0, WriteOptions{30s}).ok());
+  REQUIRE(s.Create("/lease/d", "1", WriteOptions{10s}).ok());
+  REQUIRE(s.Delete("/lease/d").ok());
+  REQUIRE(s.Create("/lease/d", "2", WriteOptions{30s}).ok());
+  clock.Advance(11s);
+  REQUIRE(s.ExpireKeys().ok());
+  REQUIRE(s.Get("/lease/c").ok());
+  REQUIRE(s.Get("/lease/d").ok());
+  clock.Advance(20s);
+  REQUIRE(s.Create("/other", "written after both expired", WriteOptions{}).ok());  // writes expire too
+  REQUIRE(s.ExpireKeys().ok());
+  REQUIRE(s.Get("/lease/c").status().code() == StatusCode::kNotFound);
+  REQUIRE(s.Get("/lease/d").status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("concurrent writers get unique gap-free revisions; watchers see all in order",
