@@ -5,7 +5,9 @@
 #include <charconv>
 
 #include "src/server/client/well_known_resources.h"
+#include "src/server/controllers/indexed_job.h"
 #include "src/server/controllers/pod_control.h"
+#include "src/server/controllers/pod_failure_policy.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::controllers {
@@ -47,6 +49,10 @@ struct JobSpec {
   bool only_replace_failed = false;
   std::string restart_policy;
   std::string completion_mode;
+  bool indexed = false;  // completionMode Indexed
+  // spec.podFailurePolicy (a copy: the spec outlives writes that replace the Job document).
+  std::shared_ptr<const Document> pod_failure_policy;
+  std::shared_ptr<const Document> success_policy;  // spec.successPolicy (Indexed only)
 };
 
 std::optional<int64_t> IntField(const Value* object, std::string_view field) {
@@ -74,12 +80,24 @@ JobSpec ParseSpec(const Value& job) {
   const Value* pod_spec = tmpl ? json::Member(*tmpl, "spec") : nullptr;
   s.restart_policy = pod_spec ? std::string(json::StringMember(*pod_spec, "restartPolicy")) : "";
   s.completion_mode = spec ? std::string(json::StringMember(*spec, "completionMode")) : "";
+  s.indexed = s.completion_mode == "Indexed";
+  if (const Value* policy = spec ? json::Member(*spec, "podFailurePolicy") : nullptr; policy && policy->IsObject()) {
+    auto copy = std::make_shared<Document>();
+    copy->CopyFrom(*policy, copy->GetAllocator());
+    s.pod_failure_policy = std::move(copy);
+  }
+  if (const Value* policy = spec ? json::Member(*spec, "successPolicy") : nullptr; policy && policy->IsObject()) {
+    auto copy = std::make_shared<Document>();
+    copy->CopyFrom(*policy, copy->GetAllocator());
+    s.success_policy = std::move(copy);
+  }
   return s;
 }
 
-// The status fields the controller owns; others (completedIndexes, ...) are left as found.
+// The status fields the controller owns; others (failedIndexes, ...) are left as found.
 struct JobStatus {
   int64_t active = 0, succeeded = 0, failed = 0;
+  std::string completed_indexes;  // Indexed Jobs only
   std::optional<int64_t> ready, terminating;
   std::optional<std::string> start_time, completion_time;
   std::vector<JobCondition> conditions;
@@ -104,6 +122,7 @@ JobStatus ParseStatus(const Value& job) {
   s.failed = IntField(status, "failed").value_or(0);
   s.ready = IntField(status, "ready");
   s.terminating = IntField(status, "terminating");
+  s.completed_indexes = std::string(json::StringMember(*status, "completedIndexes"));
   if (std::string_view t = json::StringMember(*status, "startTime"); !t.empty()) s.start_time = std::string(t);
   if (std::string_view t = json::StringMember(*status, "completionTime"); !t.empty()) s.completion_time = std::string(t);
   if (const Value* conditions = json::Member(*status, "conditions"); conditions && conditions->IsArray()) {
@@ -154,6 +173,8 @@ void ApplyStatus(const JobStatus& s, Value& out, Document::AllocatorType& a) {
   optional_int("terminating", s.terminating);
   optional_string("startTime", s.start_time);
   optional_string("completionTime", s.completion_time);
+  optional_string("completedIndexes",
+                  s.completed_indexes.empty() ? std::nullopt : std::optional<std::string>(s.completed_indexes));
   if (s.conditions.empty()) {
     json::RemoveMember(out, "conditions");
   } else {
@@ -233,6 +254,27 @@ bool IsPodFailed(const Value& pod, const JobSpec& spec) {
   if (spec.only_replace_failed) return false;
   // A deleted pod may never reach Failed (orphaned, or its node is gone): it counts as one.
   return IsBeingDeleted(pod) && PhaseOf(pod) != "Succeeded";
+}
+
+// Whether a failed pod counts toward status.failed (and so backoffLimit): not when a
+// podFailurePolicy rule Ignores it, nor, for an Indexed Job, without a valid index.
+bool CountsAsFailure(const Value& pod, const JobSpec& spec) {
+  if (spec.indexed) {
+    int64_t ix = CompletionIndexOf(pod);
+    if (ix < 0 || !spec.completions || ix >= *spec.completions) return false;
+  }
+  return MatchPodFailurePolicy(spec.pod_failure_policy.get(), pod).count_failed;
+}
+
+// The message of the first failed pod that a podFailurePolicy FailJob rule matches.
+std::optional<std::string> FailJobMessage(const JobSpec& spec, const std::vector<client::ObjectPtr>& pods) {
+  if (!spec.pod_failure_policy) return std::nullopt;
+  for (const client::ObjectPtr& pod : pods) {
+    if (!IsPodFailed(*pod, spec)) continue;
+    PodFailurePolicyMatch m = MatchPodFailurePolicy(spec.pod_failure_policy.get(), *pod);
+    if (m.fail_job_message) return m.fail_job_message;
+  }
+  return std::nullopt;
 }
 
 int64_t MetaTimeMillis(const Value& object, std::string_view field) {
@@ -335,6 +377,9 @@ struct JobController::SyncContext {
   int64_t succeeded = 0, failed = 0;  // including pods not yet in the counters
   std::set<std::string> uncounted_succeeded, uncounted_failed;  // as read
   std::set<std::string> expected_removals;
+  // Indexed Jobs: status.completedIndexes as read, and with the indexes of pods that
+  // succeeded since (ctx.succeeded is its total).
+  IndexIntervals prev_succeeded_indexes, succeeded_indexes;
   std::optional<JobCondition> finished;
   BackoffRecord new_backoff;
   std::optional<PendingEvent> pending_event;
@@ -567,9 +612,9 @@ Status JobController::Reconcile(const std::string& key) {
     return Status();
   }
   if (IsJobFinished(*job)) return HandleFinished(key, *job);
-  // Unknown and Indexed completion modes are left alone (Indexed is not implemented).
+  // Unknown completion modes are left alone (validation rejects them).
   std::string mode = ParseSpec(*job).completion_mode;
-  if (!mode.empty() && mode != "NonIndexed") return Status();
+  if (!mode.empty() && mode != "NonIndexed" && mode != "Indexed") return Status();
   return SyncJob(key, *job);
 }
 
@@ -687,8 +732,25 @@ Status JobController::SyncJob(const std::string& key, const Value& cached) {
     if (PhaseOf(*pod) == "Succeeded" && !ctx.uncounted_succeeded.count(uid)) new_succeeded.push_back(pod);
     if (IsPodFailed(*pod, ctx.spec) && !ctx.uncounted_failed.count(uid)) new_failed.push_back(pod);
   }
+  int64_t new_counted_failed = std::count_if(new_failed.begin(), new_failed.end(), [&](const client::ObjectPtr& p) {
+    return CountsAsFailure(*p, ctx.spec);
+  });
   ctx.succeeded = ctx.status.succeeded + static_cast<int64_t>(new_succeeded.size() + ctx.uncounted_succeeded.size());
-  ctx.failed = ctx.status.failed + static_cast<int64_t>(new_failed.size() + ctx.uncounted_failed.size());
+  ctx.failed = ctx.status.failed + new_counted_failed + static_cast<int64_t>(ctx.uncounted_failed.size());
+  if (ctx.spec.indexed) {
+    // An Indexed Job counts succeeded indexes, not pods: each index once.
+    int64_t completions = ctx.spec.completions.value_or(0);
+    ctx.prev_succeeded_indexes = IndexIntervals::Parse(ctx.status.completed_indexes, completions);
+    std::vector<int64_t> indexes;
+    for (const client::ObjectPtr& pod : ctx.pods) {
+      int64_t ix = CompletionIndexOf(*pod);
+      if (PhaseOf(*pod) == "Succeeded" && ix >= 0 && ix < completions && HasFinalizer(*pod, kJobTrackingFinalizer)) {
+        indexes.push_back(ix);
+      }
+    }
+    ctx.succeeded_indexes = ctx.prev_succeeded_indexes.With(std::move(indexes));
+    ctx.succeeded = ctx.succeeded_indexes.Total();
+  }
 
   // The Job's first start; a Job created suspended starts when resumed.
   if (!ctx.status.start_time && !ctx.spec.suspend) ctx.status.start_time = FormatRfc3339Seconds(ctx.now);
@@ -700,6 +762,9 @@ Status JobController::SyncJob(const std::string& key, const Value& cached) {
   if (!ctx.finished) {
     if (JobCondition* c = FindCondition(ctx.status.conditions, "FailureTarget"); c && c->status == "True") {
       ctx.finished = NewCondition("Failed", "True", c->reason, c->message, ctx.now);
+    } else if (std::optional<std::string> message = FailJobMessage(ctx.spec, ctx.pods)) {
+      // Written as the interim FailureTarget before any finalizer goes, like the others.
+      ctx.finished = NewCondition("FailureTarget", "True", "PodFailurePolicy", *message, ctx.now);
     }
   }
   std::optional<int64_t> started = ctx.status.start_time ? ParseTimeMillis(*ctx.status.start_time) : std::nullopt;
@@ -714,6 +779,13 @@ Status JobController::SyncJob(const std::string& key, const Value& cached) {
     } else if (ctx.spec.active_deadline_seconds && started && !ctx.spec.suspend) {
       int64_t left = *ctx.spec.active_deadline_seconds * 1000 - (ctx.now - *started);
       queue_->AddAfter(key, std::chrono::milliseconds(std::max<int64_t>(left, 0)));
+    }
+  }
+  if (!ctx.finished && ctx.spec.indexed && ctx.spec.completions) {
+    // Met: what still runs is stopped, then Complete (see below), with reason SuccessPolicy.
+    if (std::optional<std::string> message =
+            MatchSuccessPolicy(ctx.spec.success_policy.get(), *ctx.spec.completions, ctx.succeeded_indexes)) {
+      ctx.finished = NewCondition("SuccessCriteriaMet", "True", "SuccessPolicy", *message, ctx.now);
     }
   }
 
@@ -776,6 +848,8 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
     return s;
   }
 
+  // An Indexed Job needs completions (validation requires it): nothing to run without.
+  if (ctx.spec.indexed && !ctx.spec.completions) return Status();
   int64_t want = 0;
   if (!ctx.spec.completions) {
     // Without completions any success ends the Job: leave what runs, start nothing new.
@@ -784,9 +858,28 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
     want = std::clamp<int64_t>(*ctx.spec.completions - ctx.succeeded, 0, ctx.spec.parallelism);
   }
 
-  if (int64_t surplus = ctx.active - want; surplus > 0) {
-    size_t count = static_cast<size_t>(std::min<int64_t>(surplus, kMaxPodChangesPerSync));
-    std::vector<client::ObjectPtr> doomed = PodsToDelete(ctx.active_pods, ctx.active_pods, count, ctx.now);
+  int64_t surplus = std::max<int64_t>(ctx.active - want, 0);
+  std::vector<client::ObjectPtr> doomed;
+  if (ctx.spec.indexed) {
+    // Pods of one index beyond the first, and pods without a valid index, go first.
+    doomed = PodsWithDuplicateIndexes(ctx.active_pods, *ctx.spec.completions, ctx.now);
+    if (static_cast<int64_t>(doomed.size()) < surplus) {
+      std::set<const Value*> chosen;
+      for (const client::ObjectPtr& p : doomed) chosen.insert(p.get());
+      std::vector<client::ObjectPtr> left;
+      for (const client::ObjectPtr& p : ctx.active_pods) {
+        if (!chosen.count(p.get())) left.push_back(p);
+      }
+      std::vector<client::ObjectPtr> more =
+          PodsToDelete(left, ctx.active_pods, static_cast<size_t>(surplus) - doomed.size(), ctx.now);
+      doomed.insert(doomed.end(), more.begin(), more.end());
+    }
+  } else if (surplus > 0) {
+    doomed = PodsToDelete(ctx.active_pods, ctx.active_pods, static_cast<size_t>(surplus), ctx.now);
+  }
+  if (doomed.size() > static_cast<size_t>(kMaxPodChangesPerSync)) doomed.resize(kMaxPodChangesPerSync);
+  if (!doomed.empty()) {
+    // Deletions only this sync; creations (e.g. of an index whose duplicates go) next time.
     std::vector<std::string> keys;
     for (const client::ObjectPtr& p : doomed) keys.push_back(client::ObjectKey(*p));
     expectations_.ExpectDeletions(key, keys);
@@ -811,6 +904,20 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
   if (!tmpl || !tmpl->IsObject()) return Status();  // nothing to create from (validation's job)
 
   int count = static_cast<int>(std::min<int64_t>(diff, kMaxPodChangesPerSync));
+  std::vector<int64_t> indexes;
+  if (ctx.spec.indexed) {
+    // One pod per index: indexes that succeeded, run, or (podReplacementPolicy Failed)
+    // still terminate are not started again.
+    std::vector<client::ObjectPtr> busy = ctx.active_pods;
+    if (ctx.spec.only_replace_failed) {
+      for (const client::ObjectPtr& p : ctx.pods) {
+        if (IsTerminating(*p)) busy.push_back(p);
+      }
+    }
+    indexes = FirstPendingIndexes(busy, ctx.succeeded_indexes, count, *ctx.spec.completions);
+    count = static_cast<int>(indexes.size());
+    if (count == 0) return Status();
+  }
   expectations_.ExpectCreations(key, count);
   Document ref_doc;
   Value ref = NewControllerRef(job, kApiVersion, kKind, ref_doc.GetAllocator());
@@ -824,10 +931,18 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
     }
     finalizers->PushBack(Value(kJobTrackingFinalizer, pod.GetAllocator()), pod.GetAllocator());
   }
+  if (ctx.spec.indexed) AddCompletionIndexEnv(pod, pod.GetAllocator());
   std::string_view ns = NamespaceOf(job);
   std::atomic<int> created{0};
+  std::atomic<size_t> next_index{0};
   BatchResult result = SlowStartBatch(count, 1, [&]() -> Status {
-    Result<Document> made = pod_client_->Create(ns, pod);
+    Document indexed_pod;
+    if (ctx.spec.indexed) {
+      // Calls run concurrently: each takes the next index.
+      indexed_pod.CopyFrom(pod, indexed_pod.GetAllocator());
+      SetCompletionIndex(indexed_pod, NameOf(job), indexes[next_index++], indexed_pod.GetAllocator());
+    }
+    Result<Document> made = pod_client_->Create(ns, ctx.spec.indexed ? indexed_pod : pod);
     if (made.ok()) {
       ++created;
       options_.recorder.Event(job, client::EventType::kNormal, "SuccessfulCreate",
@@ -902,6 +1017,7 @@ Status JobController::TrackStatusAndRemoveFinalizers(const std::string& key, Syn
 
   // 1. Finished pods go into uncountedTerminatedPods (written before their finalizers go).
   std::vector<client::ObjectPtr> to_remove;
+  std::vector<int64_t> new_succeeded_indexes;
   bool reached_max = false;
   bool job_deleting = IsBeingDeleted(ctx.job);
   for (const client::ObjectPtr& pod : ctx.pods) {
@@ -912,13 +1028,20 @@ Status JobController::TrackStatusAndRemoveFinalizers(const std::string& key, Syn
     if (!job_deleting && !ctx.finished && !succeeded && !failed) continue;
     to_remove.push_back(pod);
     if (succeeded && !ctx.uncounted_failed.count(uid)) {
-      if (!ctx.uncounted_succeeded.count(uid)) {
+      if (ctx.spec.indexed) {
+        // The index is enough not to count a pod twice: no uid is tracked.
+        int64_t ix = CompletionIndexOf(*pod);
+        if (ix >= 0 && ix < ctx.spec.completions.value_or(0) && !ctx.prev_succeeded_indexes.Has(ix)) {
+          new_succeeded_indexes.push_back(ix);
+        }
+      } else if (!ctx.uncounted_succeeded.count(uid)) {
         needs_flush = true;
         ctx.status.uncounted_succeeded.push_back(uid);
       }
     } else if (failed || (ctx.finished && ctx.finished->type != "SuccessCriteriaMet")) {
-      // Once the Job has failed, every pod that did not succeed counts as failed.
-      if (!ctx.uncounted_failed.count(uid)) {
+      // Once the Job has failed, every pod that did not succeed counts as failed, unless a
+      // podFailurePolicy rule ignores it (or, Indexed, it has no valid index).
+      if (!ctx.uncounted_failed.count(uid) && CountsAsFailure(*pod, ctx.spec)) {
         needs_flush = true;
         ctx.status.uncounted_failed.push_back(uid);
       }
@@ -927,6 +1050,13 @@ Status JobController::TrackStatusAndRemoveFinalizers(const std::string& key, Syn
       reached_max = true;  // the rest next time: status stays small, other Jobs get their turn
       break;
     }
+  }
+  if (ctx.spec.indexed) {
+    IndexIntervals done = ctx.prev_succeeded_indexes.With(std::move(new_succeeded_indexes));
+    std::string text = done.ToString();
+    if (text != ctx.status.completed_indexes || ctx.status.succeeded != done.Total()) needs_flush = true;
+    ctx.status.completed_indexes = std::move(text);
+    ctx.status.succeeded = done.Total();
   }
   // The interim condition is written before finalizers go; the terminal one after.
   if (ctx.finished && ctx.finished->type == "FailureTarget") {

@@ -16,6 +16,20 @@
 //    pods wait the pod-failure back-off: 10 s doubling per failure since the last success,
 //    capped at 10 minutes (Kubernetes' DefaultJobPodFailureBackOff / MaxJobPodFailureBackOff),
 //    counted from the last failed pod's finish time;
+//  - completionMode Indexed: one active pod per index in [0, completions), the lowest
+//    missing indexes created first, as "<job>-<index>-<5 random>" with the annotation and
+//    label batch.kubernetes.io/job-completion-index, hostname "<job>-<index>" and env
+//    JOB_COMPLETION_INDEX (downward API, from that label) in every container and init
+//    container; extra pods of one index and pods without a valid index are deleted;
+//    succeeded indexes are counted once each, in status.completedIndexes ("1,3-5,7"), and
+//    status.succeeded is their number; failed pods count toward backoffLimit as for
+//    NonIndexed, and their index is retried;
+//  - podFailurePolicy (pod_failure_policy.h), on every failed pod: a FailJob rule fails the
+//    Job (FailureTarget then Failed, reason PodFailurePolicy, the rule's message), Ignore
+//    leaves the failure out of status.failed and backoffLimit (the pod is replaced), Count
+//    and FailIndex count it;
+//  - successPolicy (Indexed): when a rule is met, SuccessCriteriaMet (reason SuccessPolicy,
+//    "Matched rules at index <i>"), the remaining pods are deleted, then Complete;
 //  - fails the Job when failed > backoffLimit (default 6; for restartPolicy OnFailure also
 //    when container restarts reach it: BackoffLimitExceeded, "Job has reached the specified
 //    backoff limit") or when it ran activeDeadlineSeconds since status.startTime
@@ -38,14 +52,16 @@
 //
 // Thread-safety: Register once before the informers start; Reconcile from any number of
 // workers (the work queue never hands one key to two workers).
-// Limitations: completionMode Indexed, podFailurePolicy, successPolicy,
-// backoffLimitPerIndex and spec.managedBy are not implemented (an Indexed Job is left
-// alone).
+// Limitations: backoffLimitPerIndex, maxFailedIndexes and status.failedIndexes are not
+// implemented: such a Job's failures count toward backoffLimit as for NonIndexed, and a
+// FailIndex rule acts as Count. spec.managedBy is not implemented. The pods that a met
+// successPolicy deletes count as failed (as any deleted unfinished pod without
+// podReplacementPolicy Failed).
 //
 // Events (on the Job, as Kubernetes' job-controller records them): SuccessfulCreate /
 // FailedCreate / SuccessfulDelete / FailedDelete per pod, Suspended and Resumed, and once
 // the terminal condition is written, Completed ("Job completed") or a Warning with the
-// failure's reason and message (BackoffLimitExceeded, DeadlineExceeded).
+// failure's reason and message (BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy).
 #pragma once
 
 #include <chrono>

@@ -12,11 +12,19 @@
 //                               marks it; without it, or with a stale one, clients must
 //                               revalidate ("no-cache, private"). 404 for a group version
 //                               that is not served.
-//   /openapi/v2                 the Swagger 2.0 document, JSON only.
-// Every answer carries an ETag (the quoted hash); a matching If-None-Match gets 304.
-// Content negotiation: JSON is served when Accept is empty or admits application/json;
-// an Accept that names only other types (the protobuf forms client-go asks for) gets 406,
-// which kubectl treats as "no OpenAPI v2 here" and falls back to its compiled-in types.
+//   /openapi/v2                 the Swagger 2.0 document, as JSON or as the gnostic
+//                               protobuf message openapi.v2.Document (openapi_v2_proto.h),
+//                               both built in Build().
+// Every answer carries an ETag (the quoted hash of the bytes served, so the two forms of
+// /openapi/v2 have different ones) and Vary: Accept; a matching If-None-Match gets 304.
+// Content negotiation, as kube-openapi's handler does it: the Accept header's media ranges
+// (empty: */*) are taken by descending q (stable, so equal q keeps the header's order,
+// concrete types before wildcards) and the first one a served form matches wins. JSON is
+// tried first, so */* and application/* get JSON. /openapi/v2 also serves protobuf for
+// application/com.github.proto-openapi.spec.v2@v1.0+protobuf (what client-go's
+// discovery.OpenAPISchema() sends, alone) and ...spec.v2.v1.0+protobuf, answering with
+// Content-Type application/com.github.proto-openapi.spec.v2.v1.0+protobuf. /openapi/v3
+// serves JSON only. Nothing acceptable: 406.
 //
 // Custom resources are described as kube-apiserver describes them (crd_schema.h): the
 // documents of built-in group versions do not depend on them, so those keep their hash
@@ -75,10 +83,12 @@ class OpenApiService {
   };
 
   OpenApiService() = default;
-  OpenApiResponse Answer(const Document& doc, const OpenApiRequest& request,
-                         bool immutable) const;
+  // `proto` (may be null) is the protobuf form of `json`.
+  OpenApiResponse Answer(const Document& json, const Document* proto,
+                         const OpenApiRequest& request, bool immutable) const;
 
   Document v2_;
+  std::optional<Document> v2_proto_;  // empty only if the conversion failed (cannot happen)
   Document v3_root_;
   std::map<std::string, Document, std::less<>> v3_;  // by path key: "api/v1", "apis/apps/v1"
 };

@@ -2,11 +2,10 @@
 // served group version (api_paths.h) and the definitions they refer to (definitions.h),
 // with "$ref" written directly in properties, as Kubernetes writes v2.
 //
-// Only the JSON form is built. kubectl 1.32 asks for v2 only in protobuf
-// (application/com.github.proto-openapi.spec.v2@v1.0+protobuf), and only when the v3
-// documents do not answer its question (client-side apply/diff of a kind without a v3
-// schema, field validation support for a group version without a v3 document); when the
-// protobuf request fails it falls back to its compiled-in types. See openapi_service.h.
+// This builds the JSON form; openapi_v2_proto.h converts it to the protobuf form kubectl
+// 1.32 and Helm ask for (application/com.github.proto-openapi.spec.v2@v1.0+protobuf:
+// kubectl explain --output=plaintext-openapiv2, and client-side apply/diff or validation
+// when the v3 documents do not answer). See openapi_service.h.
 //
 // Thread-safety: pure function of its arguments.
 #pragma once

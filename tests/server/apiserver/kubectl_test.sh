@@ -363,6 +363,11 @@ k "crd in api-resources" api-resources --api-group=stable.example.com; ok; has "
 k "explain custom kind" explain crontab; ok; has "KIND:       CronTab"; has "<ObjectMeta>"; has "spec"
 k "explain custom field" explain crontab.spec; ok; has "When and what the CronTab runs."; has "cronSpec"
 has "<string>"; has "<integer>"; has "-required-"
+# --output=plaintext-openapiv2 reads /openapi/v2 as protobuf (client-go's OpenAPISchema()).
+k "explain from openapi v2" explain deployment.spec.replicas --output=plaintext-openapiv2; ok
+has "KIND:     Deployment"; has "FIELD:    replicas <integer>"
+k "explain custom field from openapi v2" explain crontab.spec --output=plaintext-openapiv2; ok
+has "When and what the CronTab runs."; has "cronSpec"
 cat >"$TMP/ct.yaml" <<'YAML'
 apiVersion: stable.example.com/v1
 kind: CronTab

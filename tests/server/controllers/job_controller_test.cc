@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "src/server/controllers/garbage_collector.h"
 #include "tests/server/controllers/workload_testing.h"
@@ -78,14 +79,16 @@ std::string JobJson(std::string_view name, std::string_view extra_spec) {
          R"("containers":[{"name":"c","image":"busybox"}]}}}})";
 }
 
-// What a kubelet reports when the pod's container exited (0: Succeeded, else Failed).
-Status Finish(client::ResourceClient& pods, const rapidjson::Value& pod, int exit_code) {
+// What a kubelet reports when the pod's container exited (0: Succeeded, else Failed), with
+// the pod conditions `conditions` (a JSON array).
+Status Finish(client::ResourceClient& pods, const rapidjson::Value& pod, int exit_code,
+              std::string_view conditions = "[]") {
   rapidjson::Document d;
   d.CopyFrom(pod, d.GetAllocator());
   auto& a = d.GetAllocator();
   std::string now = FormatRfc3339Seconds(SystemClock::Get()->NowMillis());
   auto status = json::ParseJson(std::string(R"({"phase":")") + (exit_code == 0 ? "Succeeded" : "Failed") +
-                                R"(","containerStatuses":[{"name":"c","ready":false,"restartCount":0,)"
+                                R"(","conditions":)" + std::string(conditions) + R"(,"containerStatuses":[{"name":"c","ready":false,"restartCount":0,)"
                                 R"("state":{"terminated":{"exitCode":)" + std::to_string(exit_code) +
                                 R"(,"startedAt":")" + now + R"(","finishedAt":")" + now + R"("}}}]})");
   if (!status.ok()) return status.status();
@@ -284,6 +287,229 @@ TEST_CASE("deleting a Job releases its pods' tracking finalizers so they can go"
   REQUIRE(Eventually([&] { return f.ActivePodsOf("gone").size() == 2; }));
   REQUIRE(f.jobs.Delete("default", "gone", R"({"propagationPolicy":"Background"})").ok());
   CHECK(Eventually([&] { return f.PodsOf("gone").empty(); }));
+}
+
+// --- completionMode Indexed ---------------------------------------------------------------
+
+constexpr char kIndexKey[] = "batch.kubernetes.io/job-completion-index";
+
+// The active pod of index `ix` of Job `name` (REQUIREs there is exactly one, eventually).
+rapidjson::Document ActivePodOfIndex(JobFixture& f, std::string_view name, int ix) {
+  rapidjson::Document found;
+  bool one = Eventually([&] {
+    int n = 0;
+    for (auto& p : f.ActivePodsOf(name)) {
+      if (Annotation(p, kIndexKey) == std::to_string(ix)) {
+        ++n;
+        found = std::move(p);
+      }
+    }
+    return n == 1;
+  });
+  INFO(f.Describe(name));
+  REQUIRE(one);
+  return found;
+}
+
+std::set<std::string> ActiveIndexes(JobFixture& f, std::string_view name) {
+  std::set<std::string> out;
+  for (const auto& p : f.ActivePodsOf(name)) out.insert(Annotation(p, kIndexKey));
+  return out;
+}
+
+TEST_CASE("an Indexed Job runs one pod per index and records completed indexes") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("idx", R"("completionMode":"Indexed","completions":5,"parallelism":3,)"));
+  PodHistory history(f.pods, "batch.kubernetes.io/job-name=idx");
+  size_t most_active = 0;
+  bool duplicate_index = false;
+  auto check = [&](const std::vector<const rapidjson::Value*>& active) {
+    most_active = std::max(most_active, active.size());
+    std::set<std::string> seen;
+    for (const rapidjson::Value* p : active) {
+      if (!seen.insert(Annotation(*p, kIndexKey)).second) duplicate_index = true;
+    }
+  };
+
+  // The lowest indexes start first.
+  REQUIRE(Eventually([&] { return ActiveIndexes(f, "idx") == std::set<std::string>{"0", "1", "2"}; }));
+  for (const auto& pod : f.ActivePodsOf("idx")) {
+    std::string ix = Annotation(pod, kIndexKey);
+    std::string name(NameOf(pod));
+    CHECK(name.substr(0, 6) == "idx-" + ix + "-");
+    CHECK(name.size() == 11);
+    CHECK(Label(pod, kIndexKey) == ix);
+    CHECK(json::StringMember(pod["spec"], "hostname") == "idx-" + ix);
+    const rapidjson::Value& env = pod["spec"]["containers"][0]["env"];
+    REQUIRE(env.Size() == 1);
+    CHECK(json::StringMember(env[0], "name") == "JOB_COMPLETION_INDEX");
+    CHECK(json::StringMember(env[0]["valueFrom"]["fieldRef"], "fieldPath") ==
+          "metadata.labels['batch.kubernetes.io/job-completion-index']");
+    CHECK(HasFinalizer(pod, kJobTrackingFinalizer));
+  }
+
+  // Index 1 succeeds: index 3 starts.
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "idx", 1), 0).ok());
+  REQUIRE(Eventually([&] { return ActiveIndexes(f, "idx") == std::set<std::string>{"0", "2", "3"}; }));
+  CHECK(Eventually([&] { return StatusString(f.Job("idx"), "completedIndexes") == "1"; }));
+  // Index 3 succeeds: a gap in completedIndexes.
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "idx", 3), 0).ok());
+  REQUIRE(Eventually([&] { return ActiveIndexes(f, "idx") == std::set<std::string>{"0", "2", "4"}; }));
+  CHECK(Eventually([&] {
+    auto j = f.Job("idx");
+    return StatusString(j, "completedIndexes") == "1,3" && StatusInt(j, "succeeded") == 2;
+  }));
+  history.Drain(std::chrono::milliseconds(50), check);
+
+  // Index 0 fails: it is retried with a new pod.
+  rapidjson::Document first_zero = ActivePodOfIndex(f, "idx", 0);
+  REQUIRE(Finish(f.pods, first_zero, 1).ok());
+  rapidjson::Document second_zero;
+  REQUIRE(Eventually([&] {
+    second_zero = ActivePodOfIndex(f, "idx", 0);
+    return NameOf(second_zero) != NameOf(first_zero);
+  }));
+  CHECK(Eventually([&] { return StatusInt(f.Job("idx"), "failed") == 1; }));
+
+  for (int ix : {4, 0, 2}) {
+    REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "idx", ix), 0).ok());
+    history.Drain(std::chrono::milliseconds(50), check);
+  }
+  REQUIRE(Eventually([&] { return Condition(f.Job("idx"), "Complete") != nullptr; }));
+  history.Drain(std::chrono::milliseconds(100), check);
+  CHECK(most_active <= 3);
+  CHECK_FALSE(duplicate_index);
+  auto done = f.Job("idx");
+  INFO(f.Describe("idx"));
+  CHECK(StatusString(done, "completedIndexes") == "0-4");
+  CHECK(StatusInt(done, "succeeded") == 5);
+  CHECK(StatusInt(done, "failed") == 1);
+  CHECK(StatusInt(done, "active") == 0);
+  CHECK(ConditionTypes(done) == std::vector<std::string>{"SuccessCriteriaMet", "Complete"});
+  CHECK(json::ToJson(done["status"]["uncountedTerminatedPods"]) == "{}");
+  CHECK(f.PodsOf("idx").size() == 6);
+}
+
+TEST_CASE("a second pod of an index is deleted; an index succeeding twice counts once") {
+  JobFixture f;
+  rapidjson::Document job = f.api.Create(
+      client::kJobs, "default", JobJson("dup", R"("completionMode":"Indexed","completions":2,"parallelism":1,)"));
+  std::string uid(UidOf(job));
+  rapidjson::Document original = ActivePodOfIndex(f, "dup", 0);
+  // An orphan that matches the selector and claims index 0 too (as after a race): adopted,
+  // then one of the two goes.
+  f.api.Create(client::kPods, "default",
+               R"({"metadata":{"name":"dup-0-extra","labels":{"batch.kubernetes.io/controller-uid":")" + uid +
+                   R"(","batch.kubernetes.io/job-name":"dup","controller-uid":")" + uid +
+                   R"(","job-name":"dup"},"annotations":{"batch.kubernetes.io/job-completion-index":"0"}},)"
+                   R"("spec":{"restartPolicy":"Never","terminationGracePeriodSeconds":0,)"
+                   R"("containers":[{"name":"c","image":"busybox"}]}})");
+  CHECK(Eventually([&] {
+    auto active = f.ActivePodsOf("dup");
+    return active.size() == 1 && Annotation(active[0], kIndexKey) == "0";
+  }));
+  rapidjson::Document kept = ActivePodOfIndex(f, "dup", 0);
+  REQUIRE(Finish(f.pods, kept, 0).ok());
+  rapidjson::Document one = ActivePodOfIndex(f, "dup", 1);
+  REQUIRE(Finish(f.pods, one, 0).ok());
+  REQUIRE(Eventually([&] { return Condition(f.Job("dup"), "Complete") != nullptr; }));
+  auto done = f.Job("dup");
+  CHECK(StatusString(done, "completedIndexes") == "0,1");
+  CHECK(StatusInt(done, "succeeded") == 2);
+  // The deleted duplicate is not a failure.
+  CHECK(StatusInt(done, "failed") == 0);
+}
+
+TEST_CASE("an Indexed Job whose successPolicy is met completes and stops its other pods") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("leader", R"("completionMode":"Indexed","completions":3,"parallelism":3,)"
+                                 R"("successPolicy":{"rules":[{"succeededIndexes":"0"}]},)"));
+  REQUIRE(Eventually([&] { return f.ActivePodsOf("leader").size() == 3; }));
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "leader", 0), 0).ok());
+  bool complete = Eventually([&] { return Condition(f.Job("leader"), "Complete") != nullptr; });
+  INFO(f.Describe("leader"));
+  REQUIRE(complete);
+  auto done = f.Job("leader");
+  CHECK(ConditionTypes(done) == std::vector<std::string>{"SuccessCriteriaMet", "Complete"});
+  CHECK(json::StringMember(*Condition(done, "Complete"), "reason") == "SuccessPolicy");
+  CHECK(json::StringMember(*Condition(done, "Complete"), "message") == "Matched rules at index 0");
+  CHECK(json::StringMember(*Condition(done, "SuccessCriteriaMet"), "reason") == "SuccessPolicy");
+  CHECK(StatusString(done, "completedIndexes") == "0");
+  CHECK(StatusInt(done, "succeeded") == 1);
+  CHECK(StatusInt(done, "active") == 0);
+  CHECK(f.ActivePodsOf("leader").empty());
+}
+
+// --- podFailurePolicy ----------------------------------------------------------------------
+
+TEST_CASE("podFailurePolicy FailJob fails the Job at once with the rule's message") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("fatal", R"("parallelism":2,"completions":4,"backoffLimit":6,"podFailurePolicy":{"rules":[)"
+                                R"({"action":"FailJob","onExitCodes":{"containerName":"c","operator":"In","values":[42]}}]},)"));
+  std::vector<rapidjson::Document> active;
+  REQUIRE(Eventually([&] {
+    active = f.ActivePodsOf("fatal");
+    return active.size() == 2;
+  }));
+  std::string pod_name(NameOf(active[0]));
+  REQUIRE(Finish(f.pods, active[0], 42).ok());
+  bool failed_job = Eventually([&] { return Condition(f.Job("fatal"), "Failed") != nullptr; });
+  INFO(f.Describe("fatal"));
+  REQUIRE(failed_job);
+  auto failed = f.Job("fatal");
+  std::string message = "Container c for pod default/" + pod_name + " failed with exit code 42 matching FailJob rule at index 0";
+  CHECK(ConditionTypes(failed) == std::vector<std::string>{"FailureTarget", "Failed"});
+  CHECK(json::StringMember(*Condition(failed, "FailureTarget"), "reason") == "PodFailurePolicy");
+  CHECK(json::StringMember(*Condition(failed, "FailureTarget"), "message") == message);
+  CHECK(json::StringMember(*Condition(failed, "Failed"), "reason") == "PodFailurePolicy");
+  CHECK(json::StringMember(*Condition(failed, "Failed"), "message") == message);
+  // The other pod was stopped and counts as failed too.
+  CHECK(StatusInt(failed, "failed") == 2);
+  CHECK(StatusInt(failed, "active") == 0);
+  CHECK(f.ActivePodsOf("fatal").empty());
+}
+
+TEST_CASE("podFailurePolicy Ignore does not count toward backoffLimit; Count does") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("disrupted", R"("backoffLimit":0,"podFailurePolicy":{"rules":[)"
+                                    R"({"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget","status":"True"}]},)"
+                                    R"({"action":"Count","onExitCodes":{"operator":"In","values":[1]}}]},)"));
+  std::vector<rapidjson::Document> active;
+  REQUIRE(Eventually([&] {
+    active = f.ActivePodsOf("disrupted");
+    return active.size() == 1;
+  }));
+  std::string first(NameOf(active[0]));
+  REQUIRE(Finish(f.pods, active[0], 1, R"([{"type":"DisruptionTarget","status":"True","reason":"PreemptionByScheduler"}])").ok());
+  // Replaced, not counted: with backoffLimit 0 one counted failure would fail the Job.
+  bool replaced = Eventually([&] {
+    active = f.ActivePodsOf("disrupted");
+    return active.size() == 1 && NameOf(active[0]) != first;
+  });
+  INFO(f.Describe("disrupted"));
+  REQUIRE(replaced);
+  // The ignored pod's finalizer goes without it being counted.
+  CHECK(Eventually([&] {
+    for (const auto& p : f.PodsOf("disrupted")) {
+      if (NameOf(p) == first) return !HasFinalizer(p, kJobTrackingFinalizer);
+    }
+    return false;
+  }));
+  auto job = f.Job("disrupted");
+  CHECK(StatusInt(job, "failed") == 0);
+  CHECK(Condition(job, "Failed") == nullptr);
+
+  // Exit code 1 without the condition: Count, and backoffLimit 0 is exceeded.
+  REQUIRE(Finish(f.pods, active[0], 1).ok());
+  REQUIRE(Eventually([&] { return Condition(f.Job("disrupted"), "Failed") != nullptr; }));
+  auto failed = f.Job("disrupted");
+  CHECK(StatusInt(failed, "failed") == 1);
+  CHECK(json::StringMember(*Condition(failed, "Failed"), "reason") == "BackoffLimitExceeded");
+  CHECK(f.PodsOf("disrupted").size() == 2);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ using testing::CollectRefs;
 
 std::shared_ptr<rapidjson::Document> Parse(const std::string& json) { return testing::ParseDocument(json); }
 
-const schema::SchemaRegistry& Registry() { return schema::SchemaRegistry::Builtin(); }
+using testing::Registry;
 
 constexpr const char* kGroup = "stable.example.com";
 constexpr const char* kCronTab = "com.example.stable.v1.CronTab";

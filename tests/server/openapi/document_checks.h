@@ -1,4 +1,5 @@
-// Helpers the OpenAPI tests share: parsing a served document and walking its references.
+// Helpers the OpenAPI tests share: the built-in documents, parsing a served document and
+// walking its references.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -8,7 +9,24 @@
 #include <string>
 #include <vector>
 
+#include "src/server/openapi/openapi_service.h"
+#include "src/server/resources/resource_table.h"
+#include "src/server/schema/schema_registry.h"
+
 namespace kite::openapi::testing {
+
+inline const schema::SchemaRegistry& Registry() { return schema::SchemaRegistry::Builtin(); }
+
+inline const resources::ResourceTable& BuiltinTable() {
+  static const resources::ResourceTable table = resources::BuiltinResources();
+  return table;
+}
+
+// The documents of the built-in resources, built once per test binary.
+inline const OpenApiService& BuiltinService() {
+  static const std::unique_ptr<OpenApiService> service = OpenApiService::Build(Registry(), BuiltinTable());
+  return *service;
+}
 
 // `json` parsed; fails the test unless it is a JSON object.
 inline std::shared_ptr<rapidjson::Document> ParseDocument(const std::string& json) {

@@ -23,17 +23,9 @@ using testing::CollectRefs;
 
 std::shared_ptr<rapidjson::Document> Parse(const std::string& json) { return testing::ParseDocument(json); }
 
-const schema::SchemaRegistry& Registry() { return schema::SchemaRegistry::Builtin(); }
-
-const resources::ResourceTable& Table() {
-  static const resources::ResourceTable table = resources::BuiltinResources();
-  return table;
-}
-
-const OpenApiService& Service() {
-  static const std::unique_ptr<OpenApiService> service = OpenApiService::Build(Registry(), Table());
-  return *service;
-}
+using testing::Registry;
+const resources::ResourceTable& Table() { return testing::BuiltinTable(); }
+const OpenApiService& Service() { return testing::BuiltinService(); }
 
 OpenApiResponse Get(const OpenApiService& service, std::string_view path,
                     std::string_view query = "", std::string_view accept = "application/json",
@@ -402,15 +394,17 @@ TEST_CASE("caching: ETag, If-None-Match, immutable only with the current hash") 
   CHECK(Get(Service(), "/openapi/v3/apis/apps/v1", "", "*/*", "\"other\"").status == 200);
 }
 
-TEST_CASE("content negotiation: JSON, or 406 for protobuf only") {
+TEST_CASE("content negotiation: JSON, protobuf for v2 only (openapi_proto_test.cc)") {
   CHECK(Get(Service(), "/openapi/v2", "", "").status == 200);
-  CHECK(Get(Service(), "/openapi/v2", "", "application/json, */*").status == 200);
+  CHECK(Get(Service(), "/openapi/v2", "", "application/json, */*").content_type ==
+        "application/json");
   CHECK(Get(Service(), "/openapi/v2", "",
             "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
-            .status == 406);
+            .content_type == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
   CHECK(Get(Service(), "/openapi/v2", "",
             "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json;q=0.9")
             .status == 200);
+  CHECK(Get(Service(), "/openapi/v2", "", "text/plain").status == 406);
   CHECK(Get(Service(), "/openapi/v3/api/v1", "",
             "application/com.github.proto-openapi.spec.v3@v1.0+protobuf")
             .status == 406);
