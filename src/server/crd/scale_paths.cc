@@ -1,11 +1,10 @@
 #include "src/server/crd/scale_paths.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <map>
 
+#include "src/server/crd/value_format.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::crd {
@@ -13,7 +12,6 @@ namespace {
 
 using rapidjson::Value;
 
-constexpr int kMaxFormatDepth = 8;
 constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
 
 // ".spec.replicas" → {"spec", "replicas"}: the leading '.' is optional, as upstream.
@@ -34,79 +32,6 @@ std::string JoinPath(const std::vector<std::string>& fields, size_t count) {
   std::string out;
   for (size_t i = 0; i < count && i < fields.size(); ++i) out += "." + fields[i];
   return out;
-}
-
-// Go's strconv 'g' with the shortest precision, as fmt's %v prints a float64.
-std::string GoFloat(double d) {
-  char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, d);
-    if (std::strtod(buf, nullptr) == d) break;
-  }
-  std::string e(buf);
-  bool negative = !e.empty() && e[0] == '-';
-  if (negative) e.erase(0, 1);
-  size_t epos = e.find('e');
-  if (epos == std::string::npos) return buf;  // not finite: JSON cannot hold it
-  int exp = std::atoi(e.c_str() + epos + 1);
-  std::string digits;
-  for (size_t i = 0; i < epos; ++i) {
-    if (e[i] != '.') digits.push_back(e[i]);
-  }
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  std::string out = negative ? "-" : "";
-  int nd = static_cast<int>(digits.size());
-  if (exp < -4 || exp >= 6) {  // shortest 'g' switches to %e at exponent 6
-    out += digits[0];
-    if (nd > 1) out += "." + digits.substr(1);
-    int a = exp < 0 ? -exp : exp;
-    out += std::string("e") + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + std::to_string(a);
-    return out;
-  }
-  int dp = exp + 1;  // digits before the decimal point
-  if (dp <= 0) return out + "0." + std::string(static_cast<size_t>(-dp), '0') + digits;
-  if (dp >= nd) return out + digits + std::string(static_cast<size_t>(dp - nd), '0');
-  return out + digits.substr(0, static_cast<size_t>(dp)) + "." + digits.substr(static_cast<size_t>(dp));
-}
-
-void AppendGoValue(const Value& v, int depth, std::string& out) {
-  if (v.IsNull()) {
-    out += "<nil>";
-  } else if (v.IsBool()) {
-    out += v.GetBool() ? "true" : "false";
-  } else if (v.IsInt64()) {
-    out += std::to_string(v.GetInt64());
-  } else if (v.IsNumber()) {
-    out += GoFloat(v.GetDouble());
-  } else if (v.IsString()) {
-    out.append(v.GetString(), v.GetStringLength());
-  } else if (depth >= kMaxFormatDepth) {
-    out += "...";
-  } else if (v.IsArray()) {
-    out += "[";
-    bool first = true;
-    for (const Value& item : v.GetArray()) {
-      if (!first) out += " ";
-      first = false;
-      AppendGoValue(item, depth + 1, out);
-    }
-    out += "]";
-  } else {  // object: Go prints maps with sorted keys
-    std::map<std::string_view, const Value*> sorted;
-    for (const auto& m : v.GetObject()) {
-      sorted.emplace(std::string_view(m.name.GetString(), m.name.GetStringLength()), &m.value);
-    }
-    out += "map[";
-    bool first = true;
-    for (const auto& [key, value] : sorted) {
-      if (!first) out += " ";
-      first = false;
-      out.append(key);
-      out += ":";
-      AppendGoValue(*value, depth + 1, out);
-    }
-    out += "]";
-  }
 }
 
 Status AccessorError(const std::vector<std::string>& fields, size_t count, const Value& value,
@@ -145,22 +70,6 @@ std::vector<validation::StatusCause> ValidateReplicas(const Value& object, const
 }
 
 }  // namespace
-
-std::string GoValueString(const Value& value) {
-  std::string out;
-  AppendGoValue(value, 0, out);
-  return out;
-}
-
-std::string GoTypeName(const Value& value) {
-  if (value.IsNull()) return "<nil>";
-  if (value.IsBool()) return "bool";
-  if (value.IsInt64()) return "int64";
-  if (value.IsNumber()) return "float64";
-  if (value.IsString()) return "string";
-  if (value.IsArray()) return "[]interface {}";
-  return "map[string]interface {}";
-}
 
 Result<std::optional<int64_t>> NestedInt64(const Value& object, std::string_view path) {
   std::vector<std::string> fields = SplitPath(path);

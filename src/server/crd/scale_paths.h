@@ -67,10 +67,4 @@ std::vector<validation::StatusCause> ValidateScaleSpec(const rapidjson::Value& o
 std::vector<validation::StatusCause> ValidateScaleStatus(const rapidjson::Value& object,
                                                          const ScaleSubresource& paths);
 
-// How Go's fmt prints a value decoded from JSON with %v and %T ("1.5" / "float64",
-// "map[a:1]" / "map[string]interface {}"), for messages that quote upstream's. Nesting
-// deeper than a few levels is elided.
-std::string GoValueString(const rapidjson::Value& value);
-std::string GoTypeName(const rapidjson::Value& value);
-
 }  // namespace kite::crd

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -310,6 +312,67 @@ double AsDouble(const rapidjson::Value& v) {
 std::string FormatNumber(const rapidjson::Value& v) {
   if (IsGoInt(v)) return std::to_string(v.GetInt64());
   return FormatGoFloat(AsDouble(v));
+}
+
+namespace {
+
+constexpr int kMaxGoValueDepth = 8;
+
+void AppendGoValue(const rapidjson::Value& v, int depth, std::string& out) {
+  if (v.IsNull()) {
+    out += "<nil>";
+  } else if (v.IsBool()) {
+    out += v.GetBool() ? "true" : "false";
+  } else if (v.IsInt64()) {
+    out += std::to_string(v.GetInt64());
+  } else if (v.IsNumber()) {
+    out += FormatGoFloat(v.GetDouble());
+  } else if (v.IsString()) {
+    out.append(v.GetString(), v.GetStringLength());
+  } else if (depth >= kMaxGoValueDepth) {
+    out += "...";
+  } else if (v.IsArray()) {
+    out += "[";
+    bool first = true;
+    for (const rapidjson::Value& item : v.GetArray()) {
+      if (!first) out += " ";
+      first = false;
+      AppendGoValue(item, depth + 1, out);
+    }
+    out += "]";
+  } else {  // object: Go prints maps with sorted keys
+    std::map<std::string_view, const rapidjson::Value*> sorted;
+    for (const auto& m : v.GetObject()) {
+      sorted.emplace(std::string_view(m.name.GetString(), m.name.GetStringLength()), &m.value);
+    }
+    out += "map[";
+    bool first = true;
+    for (const auto& [key, value] : sorted) {
+      if (!first) out += " ";
+      first = false;
+      out.append(key);
+      out += ":";
+      AppendGoValue(*value, depth + 1, out);
+    }
+    out += "]";
+  }
+}
+
+}  // namespace
+
+std::string GoValueString(const rapidjson::Value& v) {
+  std::string out;
+  AppendGoValue(v, 0, out);
+  return out;
+}
+
+std::string GoTypeName(const rapidjson::Value& v) {
+  if (v.IsNull()) return "<nil>";
+  if (v.IsBool()) return "bool";
+  if (v.IsString()) return "string";
+  if (v.IsNumber()) return IsGoInt(v) ? "int64" : "float64";
+  if (v.IsArray()) return "[]interface {}";
+  return "map[string]interface {}";
 }
 
 std::string FormatBadValue(const rapidjson::Value& v) {

@@ -40,6 +40,12 @@ std::string FormatNumber(const rapidjson::Value& v);
 // cut short with "...".
 std::string FormatBadValue(const rapidjson::Value& v);
 
+// How Go's fmt prints a decoded value with %v and %T ("1.5" / "float64", "map[a:1]" /
+// "map[string]interface {}"), as apimachinery's unstructured accessor errors do. Nesting
+// deeper than a few levels is elided.
+std::string GoValueString(const rapidjson::Value& v);
+std::string GoTypeName(const rapidjson::Value& v);
+
 // JSON text with object keys sorted and numbers printed as Go's encoding/json does; used
 // to compare compound values (x-kubernetes-list-type=set). Iterative.
 std::string CanonicalJson(const rapidjson::Value& v);

@@ -449,15 +449,6 @@ StatusCause ToCause(const OpenApiError& e, std::string_view prefix) {
 
 // ---- embedded resources (objectmeta.Validate) ----
 
-std::string GoTypeName(const rapidjson::Value& v) {
-  if (v.IsNull()) return "<nil>";
-  if (v.IsBool()) return "bool";
-  if (v.IsString()) return "string";
-  if (v.IsNumber()) return IsGoInt(v) ? "int64" : "float64";
-  if (v.IsArray()) return "[]interface {}";
-  return "map[string]interface {}";
-}
-
 void ValidateEmbedded(const rapidjson::Value& x, const std::string& pth, std::vector<StatusCause>* out) {
   if (!x.HasMember("apiVersion")) out->push_back(validation::RequiredCause(ChildPath(pth, "apiVersion")));
   if (!x.HasMember("kind")) out->push_back(validation::RequiredCause(ChildPath(pth, "kind")));

@@ -172,23 +172,30 @@ std::unique_ptr<OpenApiService> OpenApiService::Build(const schema::SchemaRegist
   service->v3_root_.hash = ContentHash(service->v3_root_.body);
   service->v2_.body = BuildV2Document(registry, table, custom);
   service->v2_.hash = ContentHash(service->v2_.body);
-  Result<std::string> proto = SwaggerJsonToProto(service->v2_.body);
-  if (proto.ok()) {
-    Document d{std::move(proto).value(), ""};
-    d.hash = ContentHash(d.body);
-    service->v2_proto_ = std::move(d);
-  }
   return service;
 }
 
-OpenApiResponse OpenApiService::Answer(const Document& json, const Document* proto,
+const OpenApiService::Document* OpenApiService::V2Proto() const {
+  std::call_once(v2_proto_once_, [this] {
+    Result<std::string> proto = SwaggerJsonToProto(v2_.body);
+    if (!proto.ok()) return;
+    Document d{std::move(proto).value(), ""};
+    d.hash = ContentHash(d.body);
+    v2_proto_ = std::move(d);
+  });
+  return v2_proto_ ? &*v2_proto_ : nullptr;
+}
+
+OpenApiResponse OpenApiService::Answer(const Document& json, const std::function<const Document*()>& proto,
                                        const OpenApiRequest& request, bool immutable) const {
   OpenApiResponse r;
-  Form form = Negotiate(request.accept, proto != nullptr);
+  Form form = Negotiate(request.accept, static_cast<bool>(proto));
+  const Document* proto_doc = form == Form::kProtobuf ? proto() : nullptr;
+  if (form == Form::kProtobuf && proto_doc == nullptr) form = Form::kNone;  // cannot happen
   if (form == Form::kNone) {
     r.status = 406;
     r.content_type = "application/json";
-    r.body = proto != nullptr
+    r.body = proto
                  ? "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
                    "\"Failure\",\"message\":\"only application/json and "
                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf are served "
@@ -198,7 +205,7 @@ OpenApiResponse OpenApiService::Answer(const Document& json, const Document* pro
                    "\"reason\":\"NotAcceptable\",\"details\":{},\"code\":406}";
     return r;
   }
-  const Document& doc = form == Form::kProtobuf ? *proto : json;
+  const Document& doc = form == Form::kProtobuf ? *proto_doc : json;
   std::string etag = "\"" + doc.hash + "\"";
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Vary", "Accept");
@@ -217,15 +224,15 @@ std::optional<OpenApiResponse> OpenApiService::Serve(const OpenApiRequest& reque
   std::string_view path = request.path;
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   if (path == "/openapi/v2") {
-    return Answer(v2_, v2_proto_ ? &*v2_proto_ : nullptr, request, false);
+    return Answer(v2_, [this] { return V2Proto(); }, request, false);
   }
-  if (path == kV3Prefix) return Answer(v3_root_, nullptr, request, false);
+  if (path == kV3Prefix) return Answer(v3_root_, {}, request, false);
   if (!path.starts_with(kV3Prefix) || path[kV3Prefix.size()] != '/') return std::nullopt;
   std::string_view key = path.substr(kV3Prefix.size() + 1);
   auto it = v3_.find(key);
   if (it == v3_.end()) return NotFound();
   std::string_view hash = QueryValue(request.query, "hash");
-  return Answer(it->second, nullptr, request, !hash.empty() && hash == it->second.hash);
+  return Answer(it->second, {}, request, !hash.empty() && hash == it->second.hash);
 }
 
 }  // namespace kite::openapi

@@ -30,14 +30,17 @@
 // documents of built-in group versions do not depend on them, so those keep their hash
 // while CustomResourceDefinitions come and go.
 //
-// Concurrency: immutable after Build(); Serve may run concurrently from any number of
-// threads. Limitations: the documents describe the table given to Build(); when the served
+// Concurrency: immutable after Build() (but for the protobuf form of v2, made once on
+// first use); Serve may run concurrently from any number of threads.
+// Limitations: the documents describe the table given to Build(); when the served
 // resources change (CustomResourceDefinitions) build a new service and swap it in. Building
 // takes some tens of milliseconds and a few megabytes: callers build on demand.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,12 +86,16 @@ class OpenApiService {
   };
 
   OpenApiService() = default;
-  // `proto` (may be null) is the protobuf form of `json`.
-  OpenApiResponse Answer(const Document& json, const Document* proto,
+  // `proto` (may be empty: none) gives the protobuf form of `json`, made only when chosen.
+  OpenApiResponse Answer(const Document& json, const std::function<const Document*()>& proto,
                          const OpenApiRequest& request, bool immutable) const;
 
+  // The protobuf form of v2_, made on its first request (few clients ask for it).
+  const Document* V2Proto() const;
+
   Document v2_;
-  std::optional<Document> v2_proto_;  // empty only if the conversion failed (cannot happen)
+  mutable std::once_flag v2_proto_once_;
+  mutable std::optional<Document> v2_proto_;  // empty only if the conversion failed (cannot happen)
   Document v3_root_;
   std::map<std::string, Document, std::less<>> v3_;  // by path key: "api/v1", "apis/apps/v1"
 };

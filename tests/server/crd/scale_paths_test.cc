@@ -1,6 +1,7 @@
 // The scale subresource's JSON paths on custom objects: reading (with apimachinery's accessor
 // errors), writing, the Scale built from them and the validation every write gets.
 #include "src/server/crd/scale_paths.h"
+#include "src/server/crd/value_format.h"
 
 #include <catch2/catch.hpp>
 
