@@ -208,7 +208,12 @@ TEST_CASE("a pod with an unbound Immediate claim is unschedulable until the clai
   c.AddNode("n1", "");
   c.api.Create(client::kPersistentVolumeClaims, "default", ClaimJson("imm", "1Gi"));
   c.api.Create(client::kPods, "default", PodWithClaim("p", "imm"));
-  REQUIRE(Eventually([&] { return !c.UnschedulableMessage("p").empty(); }));
+  // A first attempt may run before the scheduler's claim informer has the new claim (and
+  // says it is not found); the claim's arrival retries the pod.
+  Eventually([&] {
+    return c.UnschedulableMessage("p").starts_with("0/1 nodes are available: pod has unbound immediate");
+  });
+  INFO(c.UnschedulableMessage("p"));
   CHECK(c.UnschedulableMessage("p").starts_with(
       "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."));
   CHECK(c.NodeOfPod("p").empty());
