@@ -26,7 +26,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -44,6 +43,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "src/base/elastic_thread_pool.h"
 #include "src/base/mutex.h"
 
 namespace kite::http {
@@ -59,6 +59,8 @@ using boost::system::error_code;
 // discarding) what the client still sends, so that unread data does not make the kernel
 // answer with a reset that could destroy the response before the client read it.
 constexpr std::chrono::seconds kLinger{2};
+// Handler workers idle this long end, so an idle server holds few threads.
+constexpr std::chrono::seconds kHandlerIdleExit{30};
 constexpr size_t kPeekBytes = 4096;
 
 std::string OpenSslErrors() {
@@ -294,7 +296,7 @@ class HttpsServerImpl {
   bool stopped_ GUARDED_BY(stop_mu_) = false;
 
   Mutex pool_mu_;
-  std::unique_ptr<asio::thread_pool> pool_ GUARDED_BY(pool_mu_);
+  std::unique_ptr<ElasticThreadPool> pool_ GUARDED_BY(pool_mu_);
 
   Mutex upgrade_mu_;
   bool refuse_upgrades_ GUARDED_BY(upgrade_mu_) = false;
@@ -1003,7 +1005,8 @@ Status HttpsServerImpl::Listen() {
 void HttpsServerImpl::StartThreads() {
   {
     MutexLock l(pool_mu_);
-    pool_ = std::make_unique<asio::thread_pool>(static_cast<size_t>(options_.handler_threads));
+    pool_ = std::make_unique<ElasticThreadPool>(static_cast<size_t>(options_.handler_threads),
+                                                kHandlerIdleExit);
   }
   work_.emplace(asio::make_work_guard(ioc_));
   for (int i = 0; i < options_.network_threads; ++i) {
@@ -1059,11 +1062,10 @@ void HttpsServerImpl::OnAccept(error_code ec, tcp::socket socket) {
 bool HttpsServerImpl::Dispatch(std::shared_ptr<Session> session, Request request) {
   MutexLock l(pool_mu_);
   if (!pool_) return false;
-  asio::post(*pool_, [this, session = std::move(session),
+  return pool_->Post([this, session = std::move(session),
                       request = std::make_shared<Request>(std::move(request))]() {
     session->OnHandled(RunHandler(*request));
   });
-  return true;
 }
 
 HandlerResult HttpsServerImpl::RunHandler(Request& request) {
@@ -1153,14 +1155,13 @@ void HttpsServerImpl::Stop() {
   live.clear();
 
   // 2. Wait for running handlers; drop queued ones (they hold sessions).
-  std::unique_ptr<asio::thread_pool> pool;
+  std::unique_ptr<ElasticThreadPool> pool;
   {
     MutexLock l(pool_mu_);
     pool = std::move(pool_);
   }
   if (pool) {
-    pool->stop();
-    pool->join();
+    pool->Stop();
     pool.reset();
   }
 

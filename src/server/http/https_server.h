@@ -1,5 +1,5 @@
 // The HTTPS front door of the API server: TLS (with optional client certificates), HTTP/1.1
-// keep-alive, and a worker pool that runs the Handler.
+// keep-alive, and a worker pool (growing with demand) that runs the Handler.
 //
 // Operation: network threads run the TLS handshakes and HTTP parsing, one strand per
 // connection and one request at a time per connection (pipelined requests wait in the
@@ -59,7 +59,8 @@ struct HttpsServerOptions {
   std::string server_key_pem;               // its private key (PEM)
   std::string client_ca_pem;                // verifies client certificates; "" = do not ask
   int network_threads = 2;                  // threads running TLS and HTTP parsing
-  int handler_threads = 64;                 // workers running Handler::Handle (it may block)
+  int handler_threads = 64;  // most workers running Handler::Handle at once (it may block);
+                             // they start on demand and end after 30 s idle
   size_t max_body_bytes = 3 * 1024 * 1024;  // 413 beyond (Kubernetes' limit is 3 MiB)
   size_t max_header_bytes = 1024 * 1024;    // 431 beyond
   std::chrono::seconds request_timeout{60};  // handshake, reading a request, writing a
