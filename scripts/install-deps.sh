@@ -8,13 +8,15 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
   libsqlite3-dev sqlite3 libyaml-cpp-dev libfmt-dev libssl-dev libboost-dev rapidjson-dev
-  zlib1g-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  zlib1g-dev libnghttp2-dev libprotobuf-dev protobuf-compiler
   # node agent runtime: containerd and its CRI plugin, runc, CNI plugins (/usr/lib/cni)
   containerd runc containernetworking-plugins iptables iproute2
   # test images (busybox-static) and the registry that pull tests run on loopback
   busybox-static docker-registry
   # tests
   catch2 python3-kubernetes libcurl4-openssl-dev
+  # tests: real gRPC servers that our CRI and probe clients are checked against
+  libgrpc++-dev protobuf-compiler-grpc
 )
 
 missing=()

@@ -6,36 +6,13 @@
 #include <string>
 
 #include "src/agent/logs/cri_log_format.h"
+#include "src/base/percent_encoding.h"
 
 namespace kite::agent::logs {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Query decoding: %XX escapes and '+' for space. False on a malformed escape.
-bool Decode(std::string_view in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out.push_back(' ');
-    } else if (in[i] == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
-  return true;
-}
+bool Decode(std::string_view in, std::string& out) { return PercentDecode(in, /*plus_is_space=*/true, out); }
 
 // The first value of every parameter (Kubernetes reads the first of repeated ones).
 Result<std::map<std::string, std::string, std::less<>>> SplitQuery(std::string_view query) {

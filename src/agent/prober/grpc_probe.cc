@@ -1,15 +1,9 @@
 #include "src/agent/prober/grpc_probe.h"
 
-#include <grpcpp/channel.h>
-#include <grpcpp/client_context.h>
-#include <grpcpp/completion_queue.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/channel_arguments.h>
+#include <algorithm>
 
 #include "src/base/go_duration.h"
+#include "src/net/grpc/grpc_channel.h"
 
 namespace kite::agent::prober {
 namespace {
@@ -84,64 +78,46 @@ ProbeOutcome Failure(std::string message) { return {ProbeResult::kFailure, std::
 
 ProbeOutcome GrpcProbe(const std::string& host, int port, const std::string& service,
                        std::chrono::milliseconds timeout) {
-  std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  auto deadline = std::chrono::system_clock::now() + timeout;
+  std::string address =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   const std::string within = FormatGoDuration(std::chrono::nanoseconds(timeout).count());
-  grpc::ChannelArguments args;
-  args.SetUserAgentPrefix("kube-probe/1.32");
+  timeout = std::max(timeout, std::chrono::milliseconds(1));
+  net::GrpcChannelOptions options;
+  options.user_agent = "kube-probe/1.32";
+  options.connect_timeout = timeout;
   // A fresh connection per probe, as the kubelet dials one per probe.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  if (!channel->WaitForConnected(deadline)) {
-    return Failure("timeout: failed to connect service \"" + address + "\" within " + within);
-  }
+  options.max_idle_connections = 0;
+  auto channel = net::GrpcChannel::Create(address, options);
+  if (!channel.ok())
+    return Failure("error: health rpc probe failed: " + channel.status().message());
   std::string request;
   if (!service.empty()) {
     request.push_back(0x0a);
     PutVarint(request, service.size());
     request += service;
   }
-  grpc::Slice slice(request.data(), request.size());
-  grpc::ByteBuffer request_buffer(&slice, 1);
-  grpc::ByteBuffer response_buffer;
-  grpc::ClientContext context;
-  context.set_deadline(deadline);
-  grpc::CompletionQueue cq;
-  grpc::GenericStub stub(channel);
-  grpc::Status status;
-  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
-      stub.PrepareUnaryCall(&context, kCheckMethod, request_buffer, &cq);
-  call->StartCall();
-  int tag = 0;
-  call->Finish(&response_buffer, &status, &tag);
-  void* got = nullptr;
-  bool ok = false;
-  bool delivered = cq.Next(&got, &ok);
-  cq.Shutdown();
-  while (cq.Next(&got, &ok)) {
+  // One deadline for connecting and the call together, as the kubelet's context has.
+  net::GrpcReply reply = (*channel)->Call(kCheckMethod, request, timeout);
+  if (reply.connect_failed) {
+    return Failure("timeout: failed to connect service \"" + address + "\" within " + within);
   }
-  if (!delivered) return Failure("error: health rpc probe failed: the call was not completed");
-  if (!status.ok()) {
-    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      return Failure("this server does not implement the grpc health protocol (grpc.health.v1.Health): " +
-                     status.error_message());
+  if (!reply.ok()) {
+    if (reply.code == net::GrpcCode::kUnimplemented) {
+      return Failure(
+          "this server does not implement the grpc health protocol (grpc.health.v1.Health): " +
+          reply.message);
     }
-    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    if (reply.code == net::GrpcCode::kDeadlineExceeded) {
       return Failure("timeout: health rpc did not complete within " + within);
     }
-    return Failure("error: health rpc probe failed: rpc error: code = " + std::to_string(status.error_code()) +
-                   " desc = " + status.error_message());
+    return Failure("error: health rpc probe failed: rpc error: code = " +
+                   std::to_string(static_cast<int>(reply.code)) + " desc = " + reply.message);
   }
-  grpc::Slice response_slice;
-  std::string response;
-  if (response_buffer.DumpToSingleSlice(&response_slice).ok()) {
-    response.assign(reinterpret_cast<const char*>(response_slice.begin()), response_slice.size());
-  }
-  int64_t serving = ServingStatus(response);
+  int64_t serving = ServingStatus(reply.response);
   if (serving < 0) return Failure("error: health rpc probe failed: malformed HealthCheckResponse");
   if (serving != 1) {
-    return Failure(std::string("service unhealthy (responded with \"") + StatusName(serving) + "\")");
+    return Failure(std::string("service unhealthy (responded with \"") + StatusName(serving) +
+                   "\")");
   }
   return {ProbeResult::kSuccess, ""};
 }

@@ -1,69 +1,102 @@
 #include "src/agent/prober/http_get.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
+
+#include "src/net/http/headers.h"
+#include "src/net/http/http_connection.h"
+#include "src/net/http/tls_context.h"
+#include "src/net/http/url.h"
 
 namespace kite::agent::prober {
 namespace {
 
+using net::http::EqualsIgnoreCase;
+using net::http::Url;
+
 constexpr int kMaxRedirects = 10;
 
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// HTTPS probes do not verify the server (as the kubelet's InsecureSkipVerify). One
+// context for every probe; no session resumption (pods come and go).
+Result<std::shared_ptr<net::http::TlsContext>> ProbeTls() {
+  static const Result<std::shared_ptr<net::http::TlsContext>> context =
+      net::http::TlsContext::Create({.verify = false, .resume_sessions = false});
+  return context;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
+bool IsHeaderName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  });
 }
 
-struct BodySink {
-  std::string* body;
-  size_t max;
-  bool full = false;
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Go's redirect rule: these codes with a Location are followed (GET has no body to resend).
+bool IsFollowedRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+struct Hop {
+  int status = 0;
+  std::string location;
+  std::string body;
 };
 
-size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-  auto* sink = static_cast<BodySink*>(user);
-  size_t bytes = size * n;
-  size_t room = sink->max - std::min(sink->max, sink->body->size());
-  sink->body->append(data, std::min(room, bytes));
-  if (bytes > room) {
-    sink->full = true;
-    return 0;  // stop reading: what the probe needs is here
+// One GET on a new connection. The body of an answer that `followed` says will be
+// followed is not read.
+Result<Hop> Exchange(const Url& url, const net::http::Headers& headers, size_t max_body, net::http::Deadline deadline,
+                     const std::function<bool(const Hop&)>& followed) {
+  net::http::HttpConnectionOptions options;
+  options.socket.host = url.host;
+  options.socket.port = url.port;
+  if (url.scheme == "https") {
+    Result<std::shared_ptr<net::http::TlsContext>> tls = ProbeTls();
+    if (!tls.ok()) return tls.status();
+    options.socket.tls = *tls;
   }
-  return bytes;
-}
-
-// The host name of `url` (without port), lower-cased; "" when it does not parse.
-std::string HostOf(const std::string& url) {
-  CURLU* u = curl_url();
-  if (!u) return "";
-  std::string out;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* host = nullptr;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
-      out = host;
-      curl_free(host);
+  net::http::HttpConnection connection(std::move(options));
+  auto timeout = [&] {
+    return UnavailableError("context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
+  };
+  Status connected = connection.Connect(deadline);
+  if (!connected.ok()) return connection.timed_out() ? timeout() : connected;
+  net::http::HttpRequest request;
+  request.target = url.target;
+  request.headers = headers;
+  if (!request.headers.Has("Host")) {
+    request.headers = {{"Host", url.Authority()}};
+    for (const auto& [name, value] : headers.entries()) request.headers.Add(name, value);
+  }
+  Status written = connection.WriteRequest(request, deadline);
+  if (!written.ok()) return connection.timed_out() ? timeout() : written;
+  Result<net::http::ResponseHead> head = connection.ReadResponseHead(deadline);
+  if (!head.ok()) return connection.timed_out() ? timeout() : head.status();
+  Hop hop;
+  hop.status = head->status;
+  hop.location = head->headers.Get("Location");
+  if (followed(hop)) return hop;
+  char buf[16 * 1024];
+  while (hop.body.size() < max_body) {
+    Result<size_t> got = connection.ReadBodySome(buf, std::min(sizeof(buf), max_body - hop.body.size()), deadline);
+    if (!got.ok()) {
+      if (connection.timed_out()) {
+        return UnavailableError("context deadline exceeded (Client.Timeout or context cancellation while reading body)");
+      }
+      return got.status();
     }
+    if (*got == 0) break;
+    hop.body.append(buf, *got);
   }
-  curl_url_cleanup(u);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
+  return hop;
 }
-
-struct CurlDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 }  // namespace
 
@@ -77,88 +110,66 @@ std::string FormatUrl(std::string scheme, const std::string& host, int port, con
 }
 
 Result<HttpGetResponse> HttpGet(const HttpGetRequest& request) {
-  InitCurlOnce();
   auto deadline = std::chrono::steady_clock::now() + request.timeout;
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  auto add_header = [&headers](const std::string& line) {
-    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-    if (next) {
-      (void)headers.release();
-      headers.reset(next);
-    }
-  };
+  Result<Url> first = net::http::ParseUrl(request.url);
+  if (!first.ok()) return InvalidArgumentError(first.status().message());
+
+  net::http::Headers headers;
   bool has_agent = false, has_accept = false;
   for (const auto& [name, value] : request.headers) {
-    if (name.find_first_of(":\r\n") != std::string::npos || value.find_first_of("\r\n") != std::string::npos) {
+    if (!IsHeaderName(name) || value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
       continue;  // cannot be sent as a header line
     }
+    if (EqualsIgnoreCase(name, "Host") && value.empty()) continue;  // the URL's host then
     if (EqualsIgnoreCase(name, "User-Agent")) has_agent = true;
     if (EqualsIgnoreCase(name, "Accept")) {
       has_accept = true;
-      if (value.empty()) {
-        add_header("Accept:");  // removes libcurl's own
-        continue;
-      }
+      if (value.empty()) continue;  // a given empty Accept removes the header
     }
-    // "Name;" is libcurl's way to send a header with an empty value.
-    add_header(value.empty() ? name + ";" : name + ": " + value);
+    headers.Add(name, value);
   }
-  if (!has_agent) add_header("User-Agent: " + request.user_agent);
-  if (!has_accept) add_header("Accept: */*");
-  add_header("Connection: close");
+  if (!has_agent) headers.Add("User-Agent", request.user_agent);
+  if (!has_accept) headers.Add("Accept", "*/*");
+  headers.Add("Connection", "close");
 
-  const std::string first_host = HostOf(request.url);
-  std::string url = request.url;
+  const std::string first_host = Lower(first->host);
+  Url url = *first;
+  std::string url_text = request.url;  // as given, for messages (Go prints it unchanged)
   HttpGetResponse response;
   for (int redirects = 0;; ++redirects) {
-    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    std::string prefix = "Get \"" + url + "\": ";
-    if (remaining.count() <= 0) {
+    std::string prefix = "Get \"" + url_text + "\": ";
+    if (url.scheme != "http" && url.scheme != "https") {
+      return UnavailableError(prefix + "unsupported protocol scheme \"" + url.scheme + "\"");
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
       return UnavailableError(prefix + "context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
     }
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-    if (!curl) return InternalError("libcurl: cannot create a handle");
-    CURL* h = curl.get();
-    char error[CURL_ERROR_SIZE] = {0};
-    response.body.clear();
-    BodySink sink{&response.body, request.max_body};
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROXY, "");
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-    CURLcode rc = curl_easy_perform(h);
-    if (rc == CURLE_URL_MALFORMAT) return InvalidArgumentError("invalid URL \"" + url + "\"");
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && sink.full)) {
-      std::string what = error[0] ? error : curl_easy_strerror(rc);
-      if (rc == CURLE_OPERATION_TIMEDOUT) what = "context deadline exceeded (Client.Timeout exceeded: " + what + ")";
-      return UnavailableError(prefix + what);
+    // Where a redirect goes, and whether it is followed (same host) or returned.
+    std::optional<Result<Url>> next;
+    auto followed = [&](const Hop& hop) {
+      if (!IsFollowedRedirect(hop.status) || hop.location.empty()) return false;
+      next = net::http::ResolveReference(url, hop.location);
+      return !next->ok() || Lower((*next)->host) == first_host;
+    };
+    Result<Hop> hop = Exchange(url, headers, request.max_body, deadline, followed);
+    if (!hop.ok()) return UnavailableError(prefix + hop.status().message());
+    response.status = hop->status;
+    response.body = std::move(hop->body);
+    response.final_url = url_text;
+    if (!next) return response;
+    if (!next->ok()) {
+      return UnavailableError(prefix + "failed to parse Location header \"" + hop->location +
+                              "\": " + next->status().message());
     }
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    response.status = static_cast<int>(status);
-    response.final_url = url;
-    char* location = nullptr;
-    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location);
-    bool redirect = status >= 300 && status < 400 && status != 304 && location && *location;
-    if (!redirect) return response;
-    std::string next = location;
-    if (HostOf(next) != first_host) {
-      response.redirect_to_other_host = true;
+    if (Lower((**next).host) != first_host) {
+      response.redirect_to_other_host = true;  // the 3xx answer with its body, not followed
       return response;
     }
     if (redirects + 1 >= kMaxRedirects) {
-      return UnavailableError("Get \"" + next + "\": stopped after 10 redirects");
+      return UnavailableError("Get \"" + (**next).ToString() + "\": stopped after 10 redirects");
     }
-    url = std::move(next);
+    url = **next;
+    url_text = url.ToString();
   }
 }
 

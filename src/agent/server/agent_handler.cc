@@ -12,6 +12,7 @@
 #include "src/agent/server/spdy_bridge.h"
 #include "src/agent/server/websocket_port_forward.h"
 #include "src/base/clock.h"
+#include "src/base/percent_encoding.h"
 #include "src/server/streaming/upgrade_client.h"
 #include "src/server/streaming/websocket.h"
 
@@ -65,29 +66,8 @@ std::vector<std::string> Segments(std::string_view path) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Form decoding as Go's url.ParseQuery does it ('+' is a space); a bad escape is kept as is.
-std::string FormDecode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out.push_back(' ');
-    } else if (in[i] == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
-               HexValue(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
-  return out;
-}
+std::string FormDecode(std::string_view in) { return PercentDecodeLenient(in, /*plus_is_space=*/true); }
 
 using Query = std::vector<std::pair<std::string, std::string>>;
 

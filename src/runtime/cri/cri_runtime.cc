@@ -1,15 +1,11 @@
-// cri_runtime.h (through src/base/mutex.h) comes first: gRPC's absl headers define the same
-// thread-annotation macros, and only a later system header may redefine them quietly.
 #include "src/runtime/cri/cri_runtime.h"
-
-#include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <utility>
 
-#include "src/runtime/cri/api.grpc.pb.h"
+#include "src/net/grpc/grpc_channel.h"
 #include "src/runtime/cri/api.pb.h"
 
 namespace kite::runtime {
@@ -24,7 +20,7 @@ using Deadline = std::optional<std::chrono::milliseconds>;  // nullopt = none
 // The kernel's sun_path is 108 bytes including the terminating NUL.
 constexpr size_t kMaxSocketPath = 107;
 // ExecSync output is capped at 16 MiB per stream by containerd; leave room for both.
-constexpr int kMaxReplyBytes = 64 << 20;
+constexpr size_t kMaxReplyBytes = 64 << 20;
 // A pull over a slow link takes long; it still must not hang forever.
 constexpr std::chrono::milliseconds kMinPullTimeout = std::chrono::minutes(15);
 
@@ -43,23 +39,23 @@ bool MentionsNotFound(const std::string& message) {
   return lower.find("not found") != std::string::npos;
 }
 
-Status FromGrpc(const char* call, const grpc::Status& status) {
-  if (status.ok()) return Status::Ok();
-  std::string message = std::string(call) + ": " + status.error_message();
-  switch (status.error_code()) {
-    case grpc::StatusCode::NOT_FOUND:
+Status FromGrpc(const char* call, const net::GrpcReply& reply) {
+  if (reply.ok()) return Status::Ok();
+  std::string message = std::string(call) + ": " + reply.message;
+  switch (reply.code) {
+    case net::GrpcCode::kNotFound:
       return NotFoundError(std::move(message));
-    case grpc::StatusCode::UNKNOWN:
+    case net::GrpcCode::kUnknown:
       // containerd 1.6 wraps some lookups of a missing id as UNKNOWN "...: not found".
-      if (MentionsNotFound(status.error_message())) return NotFoundError(std::move(message));
+      if (MentionsNotFound(reply.message)) return NotFoundError(std::move(message));
       return InternalError(std::move(message));
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case net::GrpcCode::kUnavailable:
+    case net::GrpcCode::kDeadlineExceeded:
       return UnavailableError(std::move(message));
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::FAILED_PRECONDITION:
+    case net::GrpcCode::kInvalidArgument:
+    case net::GrpcCode::kFailedPrecondition:
       return InvalidArgumentError(std::move(message));
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case net::GrpcCode::kResourceExhausted:
       return ResourceExhaustedError(std::move(message));
     default:
       return InternalError(std::move(message));
@@ -241,35 +237,47 @@ ContainerStats FromStats(const cri::ContainerStats& stats) {
   return out;
 }
 
+// The two CRI services; method paths are "/runtime.v1.<Service>/<Method>".
+enum class CriService { kRuntime, kImage };
+
 }  // namespace
 
 struct CriRuntime::Impl {
-  std::string socket_path;
+  std::unique_ptr<net::GrpcChannel> channel;
   std::chrono::milliseconds call_timeout;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<cri::RuntimeService::Stub> runtime;
-  std::unique_ptr<cri::ImageService::Stub> images;
 
-  // Runs one unary call with `deadline` (the default call timeout when not given) and
-  // maps its status.
-  template <class Fn>
-  Status Invoke(const char* call, Fn&& fn, Deadline deadline) const {
-    grpc::ClientContext context;
-    if (deadline) context.set_deadline(std::chrono::system_clock::now() + *deadline);
-    return FromGrpc(call, fn(&context));
+  // Runs one unary call with `deadline` (none when nullopt) and maps its status; the
+  // method's name also prefixes error messages.
+  Status Invoke(CriService service, const char* method,
+                const google::protobuf::MessageLite& request,
+                google::protobuf::MessageLite* response, Deadline deadline) const {
+    std::string path = service == CriService::kRuntime ? "/runtime.v1.RuntimeService/"
+                                                    : "/runtime.v1.ImageService/";
+    path += method;
+    std::string bytes;
+    if (!request.SerializeToString(&bytes)) {
+      return InternalError(std::string(method) + ": the request cannot be serialized");
+    }
+    net::GrpcReply reply =
+        channel->Call(path, bytes, deadline ? *deadline : net::GrpcChannel::kNoDeadline);
+    KITE_RETURN_IF_ERROR(FromGrpc(method, reply));
+    if (!response->ParseFromString(reply.response)) {
+      return InternalError(std::string(method) + ": the runtime's reply is not a valid " +
+                           response->GetTypeName());
+    }
+    return Status::Ok();
   }
-  template <class Fn>
-  Status Invoke(const char* call, Fn&& fn) const {
-    return Invoke(call, std::forward<Fn>(fn), call_timeout);
+  Status Invoke(CriService service, const char* method,
+                const google::protobuf::MessageLite& request,
+                google::protobuf::MessageLite* response) const {
+    return Invoke(service, method, request, response, call_timeout);
   }
 
   Result<std::vector<cri::Container>> List(const cri::ContainerFilter& filter) const {
     cri::ListContainersRequest request;
     *request.mutable_filter() = filter;
     cri::ListContainersResponse response;
-    KITE_RETURN_IF_ERROR(Invoke("ListContainers", [&](grpc::ClientContext* c) {
-      return runtime->ListContainers(c, request, &response);
-    }));
+    KITE_RETURN_IF_ERROR(Invoke(CriService::kRuntime, "ListContainers", request, &response));
     return std::vector<cri::Container>(response.containers().begin(), response.containers().end());
   }
 
@@ -278,9 +286,7 @@ struct CriRuntime::Impl {
     cri::ContainerStatusRequest request;
     request.set_container_id(listed.id());
     cri::ContainerStatusResponse response;
-    KITE_RETURN_IF_ERROR(Invoke("ContainerStatus", [&](grpc::ClientContext* c) {
-      return runtime->ContainerStatus(c, request, &response);
-    }));
+    KITE_RETURN_IF_ERROR(Invoke(CriService::kRuntime, "ContainerStatus", request, &response));
     if (!response.has_status()) {
       return InternalError("ContainerStatus: reply for " + listed.id() + " has no status");
     }
@@ -291,9 +297,7 @@ struct CriRuntime::Impl {
     cri::PodSandboxStatusRequest request;
     request.set_pod_sandbox_id(sandbox_id);
     cri::PodSandboxStatusResponse response;
-    KITE_RETURN_IF_ERROR(Invoke("PodSandboxStatus", [&](grpc::ClientContext* c) {
-      return runtime->PodSandboxStatus(c, request, &response);
-    }));
+    KITE_RETURN_IF_ERROR(Invoke(CriService::kRuntime, "PodSandboxStatus", request, &response));
     if (!response.has_status()) {
       return InternalError("PodSandboxStatus: reply for " + sandbox_id + " has no status");
     }
@@ -314,20 +318,18 @@ Result<std::unique_ptr<CriRuntime>> CriRuntime::Connect(std::string socket_path,
   if (call_timeout <= std::chrono::milliseconds::zero()) {
     return InvalidArgumentError("CRI call timeout must be positive");
   }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxReplyBytes);
-  // gRPC's default back-off grows to two minutes; containerd restarts within seconds and
-  // the agent should see it back soon after.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  net::GrpcChannelOptions options;
+  options.max_receive_message_bytes = kMaxReplyBytes;
+  // Connecting to a unix socket either works or fails at once; this only bounds a runtime
+  // that accepts nothing (its listen backlog full).
+  options.connect_timeout = std::chrono::seconds(10);
+  // "unix:///abs/path" keeps a path that starts with "//" a path.
+  std::string target = (socket_path[0] == '/' ? "unix://" : "unix:") + socket_path;
+  Result<std::unique_ptr<net::GrpcChannel>> channel = net::GrpcChannel::Create(target, options);
+  if (!channel.ok()) return channel.status();
   auto impl = std::make_unique<Impl>();
-  impl->socket_path = std::move(socket_path);
+  impl->channel = std::move(channel).value();
   impl->call_timeout = call_timeout;
-  impl->channel = grpc::CreateCustomChannel("unix://" + impl->socket_path,
-                                            grpc::InsecureChannelCredentials(), args);
-  impl->runtime = cri::RuntimeService::NewStub(impl->channel);
-  impl->images = cri::ImageService::NewStub(impl->channel);
   return std::unique_ptr<CriRuntime>(new CriRuntime(std::move(impl)));
 }
 
@@ -337,9 +339,7 @@ Result<VersionInfo> CriRuntime::QueryVersion() const {
   cri::VersionRequest request;
   request.set_version("v1");
   cri::VersionResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("Version", [&](grpc::ClientContext* c) {
-    return impl_->runtime->Version(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "Version", request, &response));
   VersionInfo info{response.runtime_name(), response.runtime_version()};
   MutexLock lock(version_mu_);
   version_ = info;
@@ -359,9 +359,7 @@ VersionInfo CriRuntime::Version() const {
 Status CriRuntime::Ready() const {
   cri::StatusRequest request;
   cri::StatusResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("Status", [&](grpc::ClientContext* c) {
-    return impl_->runtime->Status(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "Status", request, &response));
   for (const char* type : {"RuntimeReady", "NetworkReady"}) {
     const cri::RuntimeCondition* found = nullptr;
     for (const cri::RuntimeCondition& condition : response.status().conditions()) {
@@ -395,10 +393,8 @@ Result<std::string> CriRuntime::PullImage(const std::string& image, const PullAu
     config->set_server_address(auth.server_address);
   }
   cri::PullImageResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke(
-      "PullImage",
-      [&](grpc::ClientContext* c) { return impl_->images->PullImage(c, request, &response); },
-      std::max(impl_->call_timeout, kMinPullTimeout)));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kImage, "PullImage", request, &response,
+                                     std::max(impl_->call_timeout, kMinPullTimeout)));
   return response.image_ref();
 }
 
@@ -406,9 +402,7 @@ Result<std::optional<std::string>> CriRuntime::ImageRef(const std::string& image
   cri::ImageStatusRequest request;
   request.mutable_image()->set_image(image);
   cri::ImageStatusResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("ImageStatus", [&](grpc::ClientContext* c) {
-    return impl_->images->ImageStatus(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kImage, "ImageStatus", request, &response));
   if (!response.has_image() || response.image().id().empty()) {
     return std::optional<std::string>();
   }
@@ -418,9 +412,7 @@ Result<std::optional<std::string>> CriRuntime::ImageRef(const std::string& image
 Result<std::vector<ImageInfo>> CriRuntime::ListImages() {
   cri::ListImagesRequest request;
   cri::ListImagesResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("ListImages", [&](grpc::ClientContext* c) {
-    return impl_->images->ListImages(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kImage, "ListImages", request, &response));
   std::vector<ImageInfo> out;
   for (const cri::Image& image : response.images()) {
     out.push_back({image.id(),
@@ -435,9 +427,7 @@ Status CriRuntime::RemoveImage(const std::string& image) {
   cri::RemoveImageRequest request;
   request.mutable_image()->set_image(image);
   cri::RemoveImageResponse response;
-  return GoneIsOk(impl_->Invoke("RemoveImage", [&](grpc::ClientContext* c) {
-    return impl_->images->RemoveImage(c, request, &response);
-  }));
+  return GoneIsOk(impl_->Invoke(CriService::kImage, "RemoveImage", request, &response));
 }
 
 // ---- sandboxes ----
@@ -447,9 +437,7 @@ Result<std::string> CriRuntime::RunPodSandbox(const PodSandboxConfig& config) {
   Status filled = FillSandboxConfig(config, request.mutable_config());
   if (!filled.ok()) return InvalidArgumentError("RunPodSandbox: " + filled.message());
   cri::RunPodSandboxResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("RunPodSandbox", [&](grpc::ClientContext* c) {
-    return impl_->runtime->RunPodSandbox(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "RunPodSandbox", request, &response));
   if (response.pod_sandbox_id().empty()) {
     return InternalError("RunPodSandbox: reply has no sandbox id");
   }
@@ -460,18 +448,14 @@ Status CriRuntime::StopPodSandbox(const std::string& sandbox_id) {
   cri::StopPodSandboxRequest request;
   request.set_pod_sandbox_id(sandbox_id);
   cri::StopPodSandboxResponse response;
-  return GoneIsOk(impl_->Invoke("StopPodSandbox", [&](grpc::ClientContext* c) {
-    return impl_->runtime->StopPodSandbox(c, request, &response);
-  }));
+  return GoneIsOk(impl_->Invoke(CriService::kRuntime, "StopPodSandbox", request, &response));
 }
 
 Status CriRuntime::RemovePodSandbox(const std::string& sandbox_id) {
   cri::RemovePodSandboxRequest request;
   request.set_pod_sandbox_id(sandbox_id);
   cri::RemovePodSandboxResponse response;
-  return GoneIsOk(impl_->Invoke("RemovePodSandbox", [&](grpc::ClientContext* c) {
-    return impl_->runtime->RemovePodSandbox(c, request, &response);
-  }));
+  return GoneIsOk(impl_->Invoke(CriService::kRuntime, "RemovePodSandbox", request, &response));
 }
 
 Result<PodSandbox> CriRuntime::PodSandboxStatus(const std::string& sandbox_id) {
@@ -481,9 +465,7 @@ Result<PodSandbox> CriRuntime::PodSandboxStatus(const std::string& sandbox_id) {
 Result<std::vector<PodSandbox>> CriRuntime::ListPodSandbox() {
   cri::ListPodSandboxRequest request;
   cri::ListPodSandboxResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("ListPodSandbox", [&](grpc::ClientContext* c) {
-    return impl_->runtime->ListPodSandbox(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "ListPodSandbox", request, &response));
   // The listing has no IP; the Runtime's PodSandbox does, so each one's status is read.
   std::vector<PodSandbox> out;
   for (const cri::PodSandbox& item : response.items()) {
@@ -506,9 +488,7 @@ Result<std::string> CriRuntime::CreateContainer(const std::string& sandbox_id,
   Status filled = FillSandboxConfig(sandbox_config, request.mutable_sandbox_config());
   if (!filled.ok()) return InvalidArgumentError("CreateContainer: " + filled.message());
   cri::CreateContainerResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("CreateContainer", [&](grpc::ClientContext* c) {
-    return impl_->runtime->CreateContainer(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "CreateContainer", request, &response));
   if (response.container_id().empty()) {
     return InternalError("CreateContainer: reply has no container id");
   }
@@ -519,9 +499,7 @@ Status CriRuntime::StartContainer(const std::string& container_id) {
   cri::StartContainerRequest request;
   request.set_container_id(container_id);
   cri::StartContainerResponse response;
-  return impl_->Invoke("StartContainer", [&](grpc::ClientContext* c) {
-    return impl_->runtime->StartContainer(c, request, &response);
-  });
+  return impl_->Invoke(CriService::kRuntime, "StartContainer", request, &response);
 }
 
 Status CriRuntime::StopContainer(const std::string& container_id, int64_t timeout_seconds) {
@@ -529,19 +507,15 @@ Status CriRuntime::StopContainer(const std::string& container_id, int64_t timeou
   request.set_container_id(container_id);
   request.set_timeout(std::max<int64_t>(timeout_seconds, 0));
   cri::StopContainerResponse response;
-  return GoneIsOk(impl_->Invoke(
-      "StopContainer",
-      [&](grpc::ClientContext* c) { return impl_->runtime->StopContainer(c, request, &response); },
-      impl_->call_timeout + std::chrono::seconds(request.timeout())));
+  return GoneIsOk(impl_->Invoke(CriService::kRuntime, "StopContainer", request, &response,
+                                  impl_->call_timeout + std::chrono::seconds(request.timeout())));
 }
 
 Status CriRuntime::RemoveContainer(const std::string& container_id) {
   cri::RemoveContainerRequest request;
   request.set_container_id(container_id);
   cri::RemoveContainerResponse response;
-  return GoneIsOk(impl_->Invoke("RemoveContainer", [&](grpc::ClientContext* c) {
-    return impl_->runtime->RemoveContainer(c, request, &response);
-  }));
+  return GoneIsOk(impl_->Invoke(CriService::kRuntime, "RemoveContainer", request, &response));
 }
 
 Result<Container> CriRuntime::ContainerStatus(const std::string& container_id) {
@@ -585,10 +559,8 @@ Result<ExecSyncResult> CriRuntime::ExecSync(const std::string& container_id,
   if (request.timeout() > 0)
     deadline = impl_->call_timeout + std::chrono::seconds(request.timeout());
   cri::ExecSyncResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke(
-      "ExecSync",
-      [&](grpc::ClientContext* c) { return impl_->runtime->ExecSync(c, request, &response); },
-      deadline));
+  KITE_RETURN_IF_ERROR(
+      impl_->Invoke(CriService::kRuntime, "ExecSync", request, &response, deadline));
   return ExecSyncResult{response.stdout(), response.stderr(), response.exit_code()};
 }
 
@@ -601,8 +573,7 @@ Result<std::string> CriRuntime::Exec(const StreamRequest& stream) {
   request.set_stdout(stream.stdout_open);
   request.set_stderr(stream.stderr_open && !stream.tty);
   cri::ExecResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke(
-      "Exec", [&](grpc::ClientContext* c) { return impl_->runtime->Exec(c, request, &response); }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "Exec", request, &response));
   return response.url();
 }
 
@@ -614,9 +585,7 @@ Result<std::string> CriRuntime::Attach(const StreamRequest& stream) {
   request.set_stdout(stream.stdout_open);
   request.set_stderr(stream.stderr_open && !stream.tty);
   cri::AttachResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("Attach", [&](grpc::ClientContext* c) {
-    return impl_->runtime->Attach(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "Attach", request, &response));
   return response.url();
 }
 
@@ -625,9 +594,7 @@ Result<std::string> CriRuntime::PortForward(const StreamRequest& stream) {
   request.set_pod_sandbox_id(stream.sandbox_id);
   for (int32_t port : stream.ports) request.add_port(port);
   cri::PortForwardResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("PortForward", [&](grpc::ClientContext* c) {
-    return impl_->runtime->PortForward(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "PortForward", request, &response));
   return response.url();
 }
 
@@ -636,9 +603,8 @@ Result<std::string> CriRuntime::PortForward(const StreamRequest& stream) {
 Result<std::vector<ContainerStats>> CriRuntime::ListContainerStats() {
   cri::ListContainerStatsRequest request;
   cri::ListContainerStatsResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("ListContainerStats", [&](grpc::ClientContext* c) {
-    return impl_->runtime->ListContainerStats(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(
+      impl_->Invoke(CriService::kRuntime, "ListContainerStats", request, &response));
   std::vector<ContainerStats> out;
   for (const cri::ContainerStats& stats : response.stats()) out.push_back(FromStats(stats));
   return out;
@@ -648,9 +614,7 @@ Result<ContainerStats> CriRuntime::GetContainerStats(const std::string& containe
   cri::ContainerStatsRequest request;
   request.set_container_id(container_id);
   cri::ContainerStatsResponse response;
-  KITE_RETURN_IF_ERROR(impl_->Invoke("ContainerStats", [&](grpc::ClientContext* c) {
-    return impl_->runtime->ContainerStats(c, request, &response);
-  }));
+  KITE_RETURN_IF_ERROR(impl_->Invoke(CriService::kRuntime, "ContainerStats", request, &response));
   if (!response.has_stats()) {
     return InternalError("ContainerStats: reply for " + container_id + " has no stats");
   }

@@ -8,9 +8,12 @@
 // more than CRI's listings, ContainerStatus is two (a filtered ListContainers for the
 // sandbox id, then ContainerStatus), ListContainers and ListPodSandbox are one plus one
 // status call per item (an item removed in between is left out).
-// The channel connects lazily and reconnects on its own (back-off capped at one second), so
-// a CriRuntime can be made before containerd is up; calls then fail fast with kUnavailable
-// rather than waiting for the runtime.
+// The calls run on Kite's own gRPC client (src/net/grpc: HTTP/2 over the unix socket, a small
+// pool of connections); messages are the protobuf-lite classes generated from api.proto.
+// Connections are made lazily, so a CriRuntime can be made before containerd is up; calls
+// then fail fast with kUnavailable rather than waiting for the runtime. Each call that finds
+// no live connection connects anew, so the first call after containerd restarted reaches
+// the new containerd (a pooled connection found dead before any reply is replaced once).
 //
 // Mapping: Runtime times are Unix milliseconds, CRI's are nanoseconds. Sandboxes get their
 // own network namespace (the node's when host_network), one PID namespace per container and
@@ -23,10 +26,10 @@
 //   RESOURCE_EXHAUSTED                      -> kResourceExhausted
 //   anything else                           -> kInternal
 // StopPodSandbox, RemovePodSandbox, StopContainer, RemoveContainer and RemoveImage of an id
-// that is already gone return kOk. A reply that lacks a required part (a status without its
-// status message) is kInternal.
+// that is already gone return kOk. A reply that does not decode, or lacks a required part (a
+// status without its status message), is kInternal.
 //
-// Thread-safety: every method may be called from any thread concurrently (gRPC stubs are
+// Thread-safety: every method may be called from any thread concurrently (the channel is
 // thread-safe; the only local state is the cached version, under a mutex).
 // Limits: replies up to 64 MiB (ExecSync output is capped at 16 MiB per stream by the
 // runtime); no limit on the number of concurrent calls.
@@ -110,7 +113,7 @@ class CriRuntime final : public Runtime {
   Result<ContainerStats> GetContainerStats(const std::string& container_id);
 
  private:
-  struct Impl;  // the gRPC channel and stubs: gRPC headers stay out of this header
+  struct Impl;  // the channel and the generated messages stay out of this header
   explicit CriRuntime(std::unique_ptr<Impl> impl);
 
   std::unique_ptr<Impl> impl_;

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "src/base/percent_encoding.h"  // PercentDecode, which query parsing uses
+
 namespace kite::apiserver {
 
 // Query parameters, percent- and '+'-decoded. A repeated parameter keeps its first value.
@@ -39,9 +41,6 @@ struct RequestInfo {
   // for non-resource requests.
   std::string verb;
 };
-
-// Percent-decodes; false when an escape is malformed.
-bool PercentDecode(std::string_view in, bool plus_is_space, std::string& out);
 
 RequestInfo ParseRequestInfo(std::string_view method, std::string_view path,
                              const QueryParams& query);

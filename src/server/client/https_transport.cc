@@ -1,75 +1,30 @@
 #include "src/server/client/https_transport.h"
 
-#include <curl/curl.h>
-
 #include <atomic>
-#include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "src/base/mutex.h"
+#include "src/net/http/http_connection.h"
+#include "src/net/http/tls_context.h"
+#include "src/net/http/url.h"
 #include "src/server/client/resource_client.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::client {
 
-struct HttpsTransport::Shared {
-  HttpsTransportOptions options;
-  CURLSH* share = nullptr;
-  // libcurl locks and unlocks in separate callbacks, which the analysis cannot follow.
-  std::mutex share_locks[CURL_LOCK_DATA_LAST];
-  Mutex pool_mu;
-  std::vector<CURL*> idle GUARDED_BY(pool_mu);
-
-  ~Shared() {
-    {
-      MutexLock lock(pool_mu);
-      for (CURL* h : idle) curl_easy_cleanup(h);
-      idle.clear();
-    }
-    if (share) curl_share_cleanup(share);
-  }
-
-  CURL* Acquire() {
-    {
-      MutexLock lock(pool_mu);
-      if (!idle.empty()) {
-        CURL* h = idle.back();
-        idle.pop_back();
-        return h;
-      }
-    }
-    return curl_easy_init();
-  }
-
-  void Release(CURL* h) {
-    {
-      MutexLock lock(pool_mu);
-      if (idle.size() < options.max_idle_connections) {
-        idle.push_back(h);
-        return;
-      }
-    }
-    curl_easy_cleanup(h);
-  }
-};
+using net::http::Deadline;
+using net::http::HttpConnection;
+using net::http::ResponseHead;
 
 namespace {
 
-using Shared = HttpsTransport::Shared;
+using Clock = std::chrono::steady_clock;
 
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-void ShareLock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
-  static_cast<Shared*>(user)->share_locks[data].lock();
-}
-
-void ShareUnlock(CURL*, curl_lock_data data, void* user) {
-  static_cast<Shared*>(user)->share_locks[data].unlock();
-}
+// Go's IdleConnTimeout: an idle connection older than this is closed rather than reused,
+// well before the server's own idle timeout (120 s for kite) can race a new request.
+constexpr std::chrono::seconds kIdleExpiry{90};
 
 // A Kubernetes Status body for a request that got no HTTP answer.
 std::string FailureBody(const std::string& message) {
@@ -83,141 +38,144 @@ std::string FailureBody(const std::string& message) {
   return json::ToJson(d);
 }
 
-std::string ErrorText(CURLcode rc, const char* errbuf) {
-  return errbuf && errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
-}
+// Requests that may be sent again when a reused connection turned out to be closed.
+bool IsReplayable(const std::string& method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
 
-// Sets everything but the write and header callbacks. Returns the header list to free.
-curl_slist* Configure(CURL* h, Shared& s, const ClientRequest& r, bool watch, char* errbuf) {
-  const HttpsTransportOptions& o = s.options;
-  std::string url = o.server_url + r.path + (r.query.empty() ? "" : "?" + r.query);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(h, CURLOPT_SHARE, s.share);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_blob ca{const_cast<char*>(o.ca_pem.data()), o.ca_pem.size(), CURL_BLOB_COPY};
-  curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
-  curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);  // the cluster CA only, not the system's
-  if (!o.client_cert_pem.empty()) {
-    curl_blob cert{const_cast<char*>(o.client_cert_pem.data()), o.client_cert_pem.size(), CURL_BLOB_COPY};
-    curl_blob key{const_cast<char*>(o.client_key_pem.data()), o.client_key_pem.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
-    curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
-    curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-  }
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-  if (!watch) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(o.request_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 15L);
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, o.user_agent.c_str());
-  if (r.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  } else {
-    if (r.method == "POST") {
-      curl_easy_setopt(h, CURLOPT_POST, 1L);
-    } else {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-    }
-    if (r.method == "POST" || !r.body.empty()) {
-      // The body outlives the transfer: Do and the watch reader keep the request.
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.data());
-    }
-  }
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Accept: application/json");
-  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-  if (!r.body.empty()) headers = curl_slist_append(headers, ("Content-Type: " + r.content_type).c_str());
-  if (!o.bearer_token.empty()) {
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + o.bearer_token).c_str());
-  }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  return headers;
-}
+}  // namespace
 
-struct Sink {
-  std::string body;
-  size_t limit = 0;
-  bool overflow = false;
+struct HttpsTransport::Shared {
+  HttpsTransportOptions options;
+  net::http::Url url;
+  std::shared_ptr<net::http::TlsContext> tls;  // null when the TLS material does not load
+  std::string tls_error;
+
+  struct Idle {
+    std::unique_ptr<HttpConnection> connection;
+    Clock::time_point since;
+  };
+  Mutex pool_mu;
+  std::vector<Idle> idle GUARDED_BY(pool_mu);
+
+  // The most recently used idle connection that is still open, or null.
+  std::unique_ptr<HttpConnection> TakeIdle() {
+    std::vector<Idle> stale;  // closed outside the lock
+    std::unique_ptr<HttpConnection> found;
+    {
+      MutexLock lock(pool_mu);
+      auto now = Clock::now();
+      while (!idle.empty() && !found) {
+        Idle last = std::move(idle.back());
+        idle.pop_back();
+        if (now - last.since < kIdleExpiry && last.connection->IdleAndOpen()) {
+          found = std::move(last.connection);
+        } else {
+          stale.push_back(std::move(last));
+        }
+      }
+    }
+    return found;
+  }
+
+  void Release(std::unique_ptr<HttpConnection> connection) {
+    if (!connection->Reusable()) return;
+    MutexLock lock(pool_mu);
+    if (idle.size() < options.max_idle_connections) idle.push_back({std::move(connection), Clock::now()});
+  }
+
+  std::unique_ptr<HttpConnection> NewConnection() const {
+    net::http::HttpConnectionOptions o;
+    o.socket.host = url.host;
+    o.socket.port = url.port;
+    o.socket.tls = tls;
+    return std::make_unique<HttpConnection>(std::move(o));
+  }
+
+  net::http::HttpRequest BuildRequest(const ClientRequest& r) const {
+    net::http::HttpRequest req;
+    req.method = r.method;
+    req.target = r.path + (r.query.empty() ? "" : "?" + r.query);
+    req.headers.Add("User-Agent", options.user_agent);
+    req.headers.Add("Accept", "application/json");
+    if (!r.body.empty()) req.headers.Add("Content-Type", r.content_type);
+    if (!options.bearer_token.empty()) req.headers.Add("Authorization", "Bearer " + options.bearer_token);
+    req.body = r.body;
+    return req;
+  }
+
+  struct Started {
+    std::unique_ptr<HttpConnection> connection;
+    ResponseHead head;
+  };
+
+  // Sends the request and reads the response head, on an idle connection (unless
+  // `fresh`) or a new one.
+  Result<Started> Start(const ClientRequest& r, bool fresh, Deadline connect_deadline, Deadline deadline) {
+    if (!tls) return UnavailableError(tls_error);
+    net::http::HttpRequest req = BuildRequest(r);
+    for (int attempt = 0;; ++attempt) {
+      std::unique_ptr<HttpConnection> c = fresh || attempt > 0 ? nullptr : TakeIdle();
+      bool reused = c != nullptr;
+      if (!c) {
+        c = NewConnection();
+        KITE_RETURN_IF_ERROR(c->Connect(connect_deadline));
+      }
+      Status written = c->WriteRequest(req, deadline);
+      // A failed write delivered no complete request: safe to send again for any method.
+      if (!written.ok() && reused && written.code() == StatusCode::kUnavailable && !c->timed_out()) continue;
+      KITE_RETURN_IF_ERROR(written);
+      Result<ResponseHead> head = c->ReadResponseHead(deadline);
+      if (!head.ok()) {
+        if (reused && !c->response_started() && !c->timed_out() && IsReplayable(r.method)) continue;
+        return head.status();
+      }
+      return Started{std::move(c), std::move(head).value()};
+    }
+  }
 };
 
-size_t WriteToSink(char* data, size_t size, size_t n, void* user) {
-  auto* sink = static_cast<Sink*>(user);
-  size_t bytes = size * n;
-  if (sink->body.size() + bytes > sink->limit) {
-    sink->overflow = true;
-    return 0;  // aborts the transfer
-  }
-  sink->body.append(data, bytes);
-  return bytes;
-}
+namespace {
 
-// The watch stream: a thread runs the transfer on a multi handle; the reader takes lines.
-class CurlWatchReader final : public WatchReader {
+using Shared = HttpsTransport::Shared;
+
+// The watch stream: a thread reads the body as it arrives; the reader takes whole lines.
+class HttpWatchReader final : public WatchReader {
  public:
-  CurlWatchReader(std::shared_ptr<Shared> shared, ClientRequest request)
+  HttpWatchReader(std::shared_ptr<Shared> shared, ClientRequest request)
       : shared_(std::move(shared)), request_(std::move(request)) {}
 
-  ~CurlWatchReader() override {
+  ~HttpWatchReader() override {
     cancel_ = true;
-    if (multi_) curl_multi_wakeup(multi_);
+    if (connection_) connection_->Shutdown();  // ends the thread's blocked read at once
     if (thread_.joinable()) thread_.join();
-    if (multi_ && easy_) curl_multi_remove_handle(multi_, easy_);
-    if (easy_) curl_easy_cleanup(easy_);
-    if (multi_) curl_multi_cleanup(multi_);
-    curl_slist_free_all(headers_);
   }
 
-  // Starts the transfer and waits for the response head. An answer other than 200 is
+  // Connects, sends the request and reads the response head. An answer other than 200 is
   // returned as its Kubernetes Status (kCompacted for 410).
   Status Begin() {
-    easy_ = curl_easy_init();
-    multi_ = curl_multi_init();
-    if (!easy_ || !multi_) return InternalError("libcurl could not make a handle");
-    headers_ = Configure(easy_, *shared_, request_, true, errbuf_);
-    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &CurlWatchReader::OnData);
-    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &CurlWatchReader::OnHeader);
-    curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
-    curl_easy_setopt(easy_, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(easy_, CURLOPT_XFERINFOFUNCTION, &CurlWatchReader::OnProgress);
-    curl_easy_setopt(easy_, CURLOPT_XFERINFODATA, this);
-    curl_multi_add_handle(multi_, easy_);
-    thread_ = std::thread([this] { Run(); });
-
     const HttpsTransportOptions& o = shared_->options;
-    auto deadline = std::chrono::steady_clock::now() + o.connect_timeout + o.request_timeout;
-    MutexLock lock(mu_);
-    while (!headers_done_ && !ended_) {
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return UnavailableError("watch " + request_.path + ": no response in time");
-      cv_.WaitFor(mu_, deadline - now);
+    auto start = Clock::now();
+    Deadline deadline = start + o.connect_timeout + o.request_timeout;
+    Result<Shared::Started> started = shared_->Start(request_, /*fresh=*/true, start + o.connect_timeout, deadline);
+    if (!started.ok()) return UnavailableError("watch " + request_.path + ": " + started.status().message());
+    connection_ = std::move(started->connection);
+    int status = started->head.status;
+    if (status == 200) {
+      thread_ = std::thread([this] { Run(); });
+      return Status();
     }
-    if (!headers_done_) return UnavailableError("watch " + request_.path + ": " + error_);
-    if (status_ == 200) return Status();
-    while (!ended_) {  // collect the error body
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) break;
-      cv_.WaitFor(mu_, deadline - now);
-    }
-    Status s = StatusFromResponse(ClientResponse{status_, error_body_});
-    return Status(s.code(), "watch refused with " + std::to_string(status_) + ": " + s.message());
+    Result<std::string> body = connection_->ReadBody(o.max_response_bytes, deadline);
+    Status s = StatusFromResponse(ClientResponse{status, body.ok() ? *body : ""});
+    return Status(s.code(), "watch refused with " + std::to_string(status) + ": " + s.message());
   }
 
   Result<std::vector<std::string>> Next(std::chrono::milliseconds timeout) override {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto deadline = Clock::now() + timeout;
     MutexLock lock(mu_);
     while (true) {
       std::vector<std::string> lines = TakeLines();
       if (!lines.empty()) return lines;
       if (ended_) return UnavailableError("the watch ended" + (error_.empty() ? "" : ": " + error_));
-      auto now = std::chrono::steady_clock::now();
+      auto now = Clock::now();
       if (now >= deadline) return std::vector<std::string>{};
       cv_.WaitFor(mu_, deadline - now);
     }
@@ -235,31 +193,30 @@ class CurlWatchReader final : public WatchReader {
   }
 
   void Run() {
-    int running = 1;
+    const size_t limit = shared_->options.max_watch_buffer_bytes;
+    std::vector<char> buf(16 * 1024);
     std::string failure;
-    while (running && !cancel_) {
-      CURLMcode mc = curl_multi_perform(multi_, &running);
-      if (mc != CURLM_OK) {
-        failure = curl_multi_strerror(mc);
+    bool overflow = false;
+    while (true) {
+      Result<size_t> got = connection_->ReadBodySome(buf.data(), buf.size(), net::http::kNoDeadline);
+      if (!got.ok()) {
+        failure = got.status().message();
         break;
       }
-      if (!running) break;
-      mc = curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
-      if (mc != CURLM_OK) {
-        failure = curl_multi_strerror(mc);
+      if (*got == 0) break;  // the server ended the stream (its timeoutSeconds)
+      std::string_view data(buf.data(), *got);
+      MutexLock lock(mu_);
+      if (pending_.size() + data.size() > limit) {
+        overflow = true;
         break;
       }
-    }
-    int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
-      if (m->msg == CURLMSG_DONE && m->data.result != CURLE_OK && failure.empty()) {
-        failure = ErrorText(m->data.result, errbuf_);
-      }
+      pending_.append(data);
+      if (data.find('\n') != std::string_view::npos) cv_.NotifyAll();
     }
     MutexLock lock(mu_);
     ended_ = true;
-    if (overflow_) {
-      error_ = "more than " + std::to_string(shared_->options.max_watch_buffer_bytes) + " bytes of unread events";
+    if (overflow) {
+      error_ = "more than " + std::to_string(limit) + " bytes of unread events";
     } else if (cancel_) {
       error_ = "cancelled";
     } else {
@@ -268,60 +225,17 @@ class CurlWatchReader final : public WatchReader {
     cv_.NotifyAll();
   }
 
-  static size_t OnData(char* data, size_t size, size_t n, void* user) {
-    auto* self = static_cast<CurlWatchReader*>(user);
-    size_t bytes = size * n;
-    MutexLock lock(self->mu_);
-    if (self->status_ != 200) {
-      if (self->error_body_.size() + bytes > self->shared_->options.max_response_bytes) return 0;
-      self->error_body_.append(data, bytes);
-      return bytes;
-    }
-    if (self->pending_.size() + bytes > self->shared_->options.max_watch_buffer_bytes) {
-      self->overflow_ = true;
-      return 0;  // aborts the transfer
-    }
-    self->pending_.append(data, bytes);
-    if (std::string_view(data, bytes).find('\n') != std::string_view::npos) self->cv_.NotifyAll();
-    return bytes;
-  }
-
-  static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-    auto* self = static_cast<CurlWatchReader*>(user);
-    size_t bytes = size * n;
-    std::string_view line(data, bytes);
-    MutexLock lock(self->mu_);
-    if (line.starts_with("HTTP/")) {
-      size_t space = line.find(' ');
-      self->status_ = space == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(space + 1, 3)).c_str());
-    } else if ((line == "\r\n" || line == "\n") && self->status_ >= 200) {
-      self->headers_done_ = true;  // (a 1xx interim answer has its own blank line)
-      self->cv_.NotifyAll();
-    }
-    return bytes;
-  }
-
-  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<CurlWatchReader*>(user)->cancel_ ? 1 : 0;
-  }
-
   std::shared_ptr<Shared> shared_;
   const ClientRequest request_;
-  CURL* easy_ = nullptr;
-  CURLM* multi_ = nullptr;
-  curl_slist* headers_ = nullptr;
-  char errbuf_[CURL_ERROR_SIZE] = {};
+  // Set by Begin before the thread starts, then only read; Shutdown is thread-safe.
+  std::unique_ptr<HttpConnection> connection_;
   std::atomic<bool> cancel_{false};
   std::thread thread_;
 
   Mutex mu_;
   CondVar cv_;
-  int status_ GUARDED_BY(mu_) = 0;
-  bool headers_done_ GUARDED_BY(mu_) = false;
   bool ended_ GUARDED_BY(mu_) = false;
-  bool overflow_ GUARDED_BY(mu_) = false;
   std::string pending_ GUARDED_BY(mu_);
-  std::string error_body_ GUARDED_BY(mu_);
   std::string error_ GUARDED_BY(mu_);
 };
 
@@ -333,59 +247,58 @@ Result<std::unique_ptr<HttpsTransport>> HttpsTransport::Create(HttpsTransportOpt
   constexpr std::string_view kScheme = "https://";
   std::string_view rest = std::string_view(url).substr(std::min(url.size(), kScheme.size()));
   if (!std::string_view(url).starts_with(kScheme) || rest.empty() || rest[0] == ':' ||
-      rest.find('/') != std::string_view::npos) {
+      rest.find_first_of("/?#") != std::string_view::npos) {
     return InvalidArgumentError("server URL \"" + url + "\" is not of the form https://host[:port]");
   }
+  Result<net::http::Url> parsed = net::http::ParseUrl(url);
+  if (!parsed.ok()) return InvalidArgumentError("server URL: " + parsed.status().message());
   if (options.ca_pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
     return InvalidArgumentError("the server CA is not a PEM certificate");
   }
   if (options.client_cert_pem.empty() != options.client_key_pem.empty()) {
     return InvalidArgumentError("a client certificate needs its key, and a key its certificate");
   }
-  InitCurlOnce();
   auto shared = std::make_shared<Shared>();
   shared->options = std::move(options);
-  shared->share = curl_share_init();
-  if (!shared->share) return InternalError("libcurl could not make a share handle");
-  curl_share_setopt(shared->share, CURLSHOPT_LOCKFUNC, &ShareLock);
-  curl_share_setopt(shared->share, CURLSHOPT_UNLOCKFUNC, &ShareUnlock);
-  curl_share_setopt(shared->share, CURLSHOPT_USERDATA, shared.get());
-  curl_share_setopt(shared->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt(shared->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  shared->url = std::move(parsed).value();
+  auto tls = net::http::TlsContext::Create({.verify = true,
+                                            .ca_pem = shared->options.ca_pem,
+                                            .client_cert_pem = shared->options.client_cert_pem,
+                                            .client_key_pem = shared->options.client_key_pem});
+  if (tls.ok()) {
+    shared->tls = std::move(tls).value();
+  } else {
+    shared->tls_error = tls.status().message();
+  }
   return std::unique_ptr<HttpsTransport>(new HttpsTransport(std::move(shared)));
 }
 
 HttpsTransport::~HttpsTransport() = default;
 
 ClientResponse HttpsTransport::Do(const ClientRequest& request) {
-  CURL* h = shared_->Acquire();
-  if (!h) return {0, FailureBody("libcurl could not make a handle")};
-  curl_easy_reset(h);  // keeps the live connection
-  char errbuf[CURL_ERROR_SIZE] = {};
-  curl_slist* headers = Configure(h, *shared_, request, false, errbuf);
-  Sink sink;
-  sink.limit = shared_->options.max_response_bytes;
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteToSink);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-  CURLcode rc = curl_easy_perform(h);
-  long code = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  std::string error = rc == CURLE_OK ? "" : ErrorText(rc, errbuf);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // errbuf is about to go
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
-  shared_->Release(h);
-  if (rc != CURLE_OK) {
-    if (sink.overflow) {
-      error = "response larger than " + std::to_string(sink.limit) + " bytes";
+  const HttpsTransportOptions& o = shared_->options;
+  auto start = Clock::now();
+  Deadline deadline = start + o.request_timeout;
+  Deadline connect_deadline = std::min(deadline, start + o.connect_timeout);
+  auto failure = [&](const std::string& what) {
+    return ClientResponse{0, FailureBody(request.method + " " + o.server_url + request.path + ": " + what)};
+  };
+  Result<Shared::Started> started = shared_->Start(request, /*fresh=*/false, connect_deadline, deadline);
+  if (!started.ok()) return failure(started.status().message());
+  std::unique_ptr<HttpConnection> connection = std::move(started->connection);
+  Result<std::string> body = connection->ReadBody(o.max_response_bytes, deadline);
+  if (!body.ok()) {
+    if (body.status().code() == StatusCode::kResourceExhausted) {
+      return failure("response larger than " + std::to_string(o.max_response_bytes) + " bytes");
     }
-    return {0, FailureBody(request.method + " " + shared_->options.server_url + request.path + ": " + error)};
+    return failure(body.status().message());
   }
-  return {static_cast<int>(code), std::move(sink.body)};
+  shared_->Release(std::move(connection));
+  return {started->head.status, std::move(body).value()};
 }
 
 Result<std::unique_ptr<WatchReader>> HttpsTransport::Watch(const ClientRequest& request) {
-  auto reader = std::make_unique<CurlWatchReader>(shared_, request);
+  auto reader = std::make_unique<HttpWatchReader>(shared_, request);
   KITE_RETURN_IF_ERROR(reader->Begin());
   return std::unique_ptr<WatchReader>(std::move(reader));
 }

@@ -45,6 +45,7 @@
 
 #include "src/base/elastic_thread_pool.h"
 #include "src/base/mutex.h"
+#include "src/base/percent_encoding.h"
 
 namespace kite::http {
 namespace {
@@ -113,32 +114,6 @@ std::string StatusJson(int code, std::string_view reason, std::string_view messa
   }
   out += R"(,"code":)" + std::to_string(code) + "}";
   return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes; false on a malformed escape (as Go's url parsing rejects it).
-bool PercentDecode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = HexValue(in[i + 1]);
-    int lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
 }
 
 std::string FormatEndpoint(const tcp::endpoint& ep) {
@@ -540,7 +515,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if ((raw_path.empty() || raw_path[0] != '/') && raw_path != "*") {
       return SendError(400, "BadRequest", "Malformed HTTP request: the target is not a path");
     }
-    if (!PercentDecode(raw_path, req.path)) {
+    if (!PercentDecode(raw_path, /*plus_is_space=*/false, req.path)) {
       return SendError(400, "BadRequest", "Malformed HTTP request: invalid escape in the path");
     }
     req.headers.reserve(static_cast<size_t>(std::distance(msg.begin(), msg.end())));

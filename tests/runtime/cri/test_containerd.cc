@@ -117,6 +117,14 @@ Status TestContainerd::Start() {
   return Status::Ok();
 }
 
+Status TestContainerd::Restart() {
+  if (process_) {
+    process_->Stop();
+    process_.reset();
+  }
+  return Start();
+}
+
 std::string TestContainerd::LogTail(size_t max_bytes) const {
   return containerd::TailOfFile(log_, max_bytes);
 }

@@ -33,6 +33,9 @@ class TestContainerd {
  public:
   static Result<std::unique_ptr<TestContainerd>> Create(TestContainerdOptions options);
   Status Start();
+  // Stops containerd (pods are left as they are, as an agent restart leaves them) and
+  // starts it again on the same socket; the images stay imported.
+  Status Restart();
   ~TestContainerd();
 
   TestContainerd(const TestContainerd&) = delete;
