@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "src/server/apply/field_set.h"
@@ -40,21 +41,19 @@ const FieldSet& StripSet() {
   return *set;
 }
 
-// Without the paths whose top-level field the write may not touch.
-FieldSet InScope(const FieldSet& set, const ApplyScope& scope) {
-  FieldSet out;
-  for (const Path& p : set.paths()) {
-    if (p.empty() || p[0].kind != PathElement::Kind::kField || scope.Allows(p[0].field)) out.Insert(p);
-  }
-  return out;
+// Drops the paths whose top-level field the write may not touch.
+void KeepInScope(FieldSet& set, const ApplyScope& scope) {
+  set.RetainTopLevel([&](const PathElement& e) {
+    return e.kind() != PathElement::Kind::kField || scope.Allows(e.field());
+  });
 }
 
 Comparison CompareInScope(const Value* before, const Value* after, const Shape& root,
                           const ApplyScope& scope) {
   Comparison c = Compare(before, after, root);
-  c.added = InScope(c.added, scope);
-  c.modified = InScope(c.modified, scope);
-  c.removed = InScope(c.removed, scope);
+  KeepInScope(c.added, scope);
+  KeepInScope(c.modified, scope);
+  KeepInScope(c.removed, scope);
   return c;
 }
 
@@ -63,12 +62,32 @@ const Value* ManagedFieldsOf(const Value& object) {
   return meta != nullptr ? json::Member(*meta, "managedFields") : nullptr;
 }
 
-// A copy of `object` without metadata.managedFields.
+// A copy of `object` without metadata.managedFields (the first "managedFields" of the first
+// "metadata"), which is not copied at all: it is often most of the object.
 Document CopyWithoutManagedFields(const Value& object) {
   Document d;
-  d.CopyFrom(object, d.GetAllocator());
-  if (Value* meta = json::MutableMember(d, "metadata"); meta != nullptr && meta->IsObject()) {
-    json::RemoveMember(*meta, "managedFields");
+  Document::AllocatorType& a = d.GetAllocator();
+  const Value* meta = object.IsObject() ? json::Member(object, "metadata") : nullptr;
+  if (meta == nullptr || !meta->IsObject() || json::Member(*meta, "managedFields") == nullptr) {
+    d.CopyFrom(object, a);
+    return d;
+  }
+  d.SetObject();
+  for (const auto& m : object.GetObject()) {
+    if (&m.value != meta) {
+      d.AddMember(Value(m.name, a), Value(m.value, a), a);
+      continue;
+    }
+    Value copy(rapidjson::kObjectType);
+    bool skipped = false;
+    for (const auto& f : meta->GetObject()) {
+      if (!skipped && std::string_view(f.name.GetString(), f.name.GetStringLength()) == "managedFields") {
+        skipped = true;
+        continue;
+      }
+      copy.AddMember(Value(f.name, a), Value(f.value, a), a);
+    }
+    d.AddMember(Value(m.name, a), copy, a);
   }
   return d;
 }
@@ -117,16 +136,13 @@ void RecordUpdate(const Value* before, const Value& after, ManagedFields& manage
 // Removes what `applier` applied last time (`last`) and no manager owns any more.
 void Prune(Value& merged, const ManagedFields& managed, const FieldSet& last, const Shape& root) {
   FieldSet owned;
-  for (const auto& [key, e] : managed) owned = owned.Union(e.fields);
+  for (const auto& [key, e] : managed) owned.InsertAll(e.fields);
   owned = WithNamedFieldParents(owned, root);
-  const FieldSet last_with_parents = WithNamedFieldParents(last, root);
-  FieldSet remove;
-  for (const Path& p : last_with_parents.paths()) {
-    if (owned.Has(p)) continue;
-    // Type and identity fields are never pruned, whoever claimed them.
-    if (p[0].field == "apiVersion" || p[0].field == "kind" || StripSet().Has(p)) continue;
-    remove.Insert(p);
-  }
+  FieldSet remove = WithNamedFieldParents(last, root);
+  remove.EraseAll(owned);
+  // Type and identity fields are never pruned, whoever claimed them.
+  remove.EraseAll(StripSet());
+  remove.RetainTopLevel([](const PathElement& e) { return e.field() != "apiVersion" && e.field() != "kind"; });
   RemovePaths(merged, root, remove);
 }
 
@@ -155,7 +171,8 @@ ApplyPass ApplyOnce(const Value* live, const Value& live_doc, const Value& confi
   std::optional<FieldSet> last;
   std::optional<std::string> last_time;
   if (auto it = managed.find(applier); it != managed.end()) {
-    last = InScope(it->second.fields, scope);
+    last = it->second.fields;
+    KeepInScope(*last, scope);
     last_time = it->second.time;
   }
   managed[applier] = ManagedEntry{name, kOperationApply, who.api_version, who.subresource, last_time,
@@ -166,10 +183,11 @@ ApplyPass ApplyOnce(const Value* live, const Value& live_doc, const Value& confi
   FieldSet changed = c.Changed();
   for (const auto& [key, e] : managed) {
     if (key == applier) continue;
-    const FieldSet conflict = e.fields.Intersection(changed).Leaves();
-    for (const Path& p : conflict.paths()) {
-      pass.conflicts.push_back({e.manager, e.api_version, PathString(p), e.operation, e.subresource});
-    }
+    const ManagedEntry& owner = e;  // a structured binding cannot be captured
+    const FieldSet conflict = owner.fields.Intersection(changed).Leaves();
+    conflict.ForEach([&](const Path& p) {
+      pass.conflicts.push_back({owner.manager, owner.api_version, PathString(p), owner.operation, owner.subresource});
+    });
   }
   if (!force && !pass.conflicts.empty()) return pass;  // std::map order: by owner, then path
   pass.conflicts.clear();
@@ -177,9 +195,10 @@ ApplyPass ApplyOnce(const Value* live, const Value& live_doc, const Value& confi
   for (auto it = managed.begin(); it != managed.end();) {
     ManagedEntry& e = it->second;
     if (it->first == applier) {
-      e.fields = e.fields.Difference(StripSet());
+      e.fields.EraseAll(StripSet());
     } else {
-      e.fields = e.fields.Difference(changed).Difference(c.removed);
+      e.fields.EraseAll(changed);
+      e.fields.EraseAll(c.removed);
     }
     it = e.fields.empty() ? managed.erase(it) : std::next(it);
   }
@@ -319,17 +338,13 @@ Result<ApplyOutcome> Apply(const Value* live, const Value& applied, const Manage
 
   ApplyPass pass = ApplyOnce(live, live_doc, config, *config_set, managed, who, force, root, scope);
   if (!pass.conflicts.empty() && ManagerName(who) == "kubectl" && live != nullptr) {
-    FieldSet allowed = AllowedByLastApplied(live_doc, root, who.api_version);
+    std::set<std::string> allowed;
+    AllowedByLastApplied(live_doc, root, who.api_version).ForEach([&](const Path& p) {
+      allowed.insert(PathString(p));
+    });
     std::vector<FieldConflict> remaining;
     for (const FieldConflict& c : pass.conflicts) {
-      bool forgiven = false;
-      for (const Path& p : allowed.paths()) {
-        if (PathString(p) == c.field) {
-          forgiven = true;
-          break;
-        }
-      }
-      if (!forgiven) remaining.push_back(c);
+      if (!allowed.count(c.field)) remaining.push_back(c);
     }
     if (remaining.empty()) {
       pass = ApplyOnce(live, live_doc, config, *config_set, managed, who, /*force=*/true, root, scope);

@@ -13,481 +13,484 @@
 namespace kite::apply {
 namespace {
 
-void AppendGoString(std::string& out, std::string_view s, bool escape_html) {
-  static const char* const kHex = "0123456789abcdef";
-  out.push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
-    }
-    if (c < 0x20 || (escape_html && (c == '<' || c == '>' || c == '&'))) {
-      out += "\\u00";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-      continue;
-    }
-    // U+2028 and U+2029 (E2 80 A8/A9), which Go escapes for JavaScript's sake.
-    if (escape_html && c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-        (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
-      out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-      i += 2;
-      continue;
-    }
-    out.push_back(static_cast<char>(c));
-  }
-  out.push_back('"');
-}
+using Node = FieldSet::Node;
 
-std::string NumberJson(const rapidjson::Value& v) {
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  if (v.IsUint64()) return std::to_string(v.GetUint64());
-  double d = v.GetDouble();
-  // Go prints integral floats without a fraction (3.0 is "3").
-  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e21) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.0f", d);
-    return buf;
-  }
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  w.Double(d);
-  return sb.GetString();
-}
-
-// Compact JSON with object members sorted by name. Callers bound the nesting depth.
-void AppendCanonical(std::string& out, const rapidjson::Value& v) {
-  if (v.IsObject()) {
-    std::vector<std::pair<std::string_view, const rapidjson::Value*>> members;
-    for (const auto& m : v.GetObject()) {
-      members.emplace_back(std::string_view(m.name.GetString(), m.name.GetStringLength()), &m.value);
-    }
-    std::stable_sort(members.begin(), members.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    out.push_back('{');
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (i) out.push_back(',');
-      AppendGoString(out, members[i].first, true);
-      out.push_back(':');
-      AppendCanonical(out, *members[i].second);
-    }
-    out.push_back('}');
-  } else if (v.IsArray()) {
-    out.push_back('[');
-    bool first = true;
-    for (const auto& item : v.GetArray()) {
-      if (!first) out.push_back(',');
-      first = false;
-      AppendCanonical(out, item);
-    }
-    out.push_back(']');
-  } else if (v.IsString()) {
-    AppendGoString(out, std::string_view(v.GetString(), v.GetStringLength()), true);
-  } else if (v.IsNumber()) {
-    out += NumberJson(v);
-  } else if (v.IsBool()) {
-    out += v.GetBool() ? "true" : "false";
-  } else {
-    out += "null";
-  }
-}
-
-template <class T>
-int Cmp(const T& a, const T& b) {
-  return a < b ? -1 : (b < a ? 1 : 0);
+// A node with no member at or below it, which the tree does not keep (except the root).
+template <class N>
+bool Hollow(const N& n) {
+  return !n.member() && n.children().empty();
 }
 
 }  // namespace
 
-int JsonDepth(const rapidjson::Value& root) {
-  int max_depth = 0;
-  std::vector<std::pair<const rapidjson::Value*, int>> stack{{&root, 1}};
-  while (!stack.empty()) {
-    auto [v, d] = stack.back();
-    stack.pop_back();
-    max_depth = std::max(max_depth, d);
-    if (v->IsObject()) {
-      for (const auto& m : v->GetObject()) stack.emplace_back(&m.value, d + 1);
-    } else if (v->IsArray()) {
-      for (const auto& item : v->GetArray()) stack.emplace_back(&item, d + 1);
+const FieldSet::Node* FieldSet::Node::Find(const PathElement& element) const {
+  auto it = std::lower_bound(children_.begin(), children_.end(), element,
+                             [](const Node& n, const PathElement& e) { return n.element_.Compare(e) < 0; });
+  return it != children_.end() && it->element_.Compare(element) == 0 ? &*it : nullptr;
+}
+
+const FieldSet::Node* FieldSet::Node::FindField(std::string_view name) const {
+  auto it = std::lower_bound(children_.begin(), children_.end(), name,
+                             [](const Node& n, std::string_view f) { return n.element_.CompareField(f) < 0; });
+  return it != children_.end() && it->element_.CompareField(name) == 0 ? &*it : nullptr;
+}
+
+namespace {
+
+// Lists are "far apart" in size when a lookup per item of the short one beats a walk over
+// both.
+bool FarApart(size_t small, size_t large) { return small * 8 < large; }
+
+// Calls on_match(i, j) for each pair a[i] == b[j], in increasing order of both.
+template <class F>
+void ForEachMatch(const std::vector<Node>& a, const std::vector<Node>& b, F&& on_match) {
+  if (a.empty() || b.empty()) return;
+  auto less = [](const Node& n, const PathElement& e) { return n.element().Compare(e) < 0; };
+  if (FarApart(a.size(), b.size())) {
+    auto from = b.begin();
+    for (size_t i = 0; i < a.size(); ++i) {
+      from = std::lower_bound(from, b.end(), a[i].element(), less);
+      if (from == b.end()) return;
+      if (from->element().Compare(a[i].element()) == 0) on_match(i, static_cast<size_t>(from - b.begin()));
+    }
+    return;
+  }
+  if (FarApart(b.size(), a.size())) {
+    auto from = a.begin();
+    for (size_t j = 0; j < b.size(); ++j) {
+      from = std::lower_bound(from, a.end(), b[j].element(), less);
+      if (from == a.end()) return;
+      if (from->element().Compare(b[j].element()) == 0) on_match(static_cast<size_t>(from - a.begin()), j);
+    }
+    return;
+  }
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    int c = a[i].element().Compare(b[j].element());
+    if (c < 0) {
+      ++i;
+    } else if (c > 0) {
+      ++j;
+    } else {
+      on_match(i++, j++);
     }
   }
-  return max_depth;
 }
 
-std::string GoJsonString(std::string_view s) {
-  std::string out;
-  AppendGoString(out, s, true);
-  return out;
-}
+}  // namespace
 
-std::string GoQuote(std::string_view s) {
-  std::string out;
-  AppendGoString(out, s, false);
-  return out;
-}
+// The node walks are static members so that they may touch the nodes' fields. Recursion
+// depth is bounded by the paths' lengths (fieldsV1 and objects are depth-checked).
+struct FieldSetOps {
+  static Node& Root(FieldSet& s) { return s.root_; }
+  static std::vector<Node>& Children(Node& n) { return n.children_; }
+  static void SetMember(Node& n) { n.member_ = true; }
 
-// ---------------------------------------------------------------------------------------
-// PathValue
+  // The child of `n` for `element` (made if missing). Appending is the common case: fieldsV1
+  // and sets being copied come in order.
+  template <class E>
+  static Node& Child(Node& n, E&& element) {
+    std::vector<Node>& c = n.children_;
+    if (c.empty() || c.back().element_.Compare(element) < 0) return c.emplace_back(std::forward<E>(element));
+    auto it = std::lower_bound(c.begin(), c.end(), element,
+                               [](const Node& x, const PathElement& e) { return x.element_.Compare(e) < 0; });
+    if (it->element_.Compare(element) == 0) return *it;
+    return *c.emplace(it, std::forward<E>(element));
+  }
 
-PathValue PathValue::FromJson(const rapidjson::Value& value) {
-  PathValue p;
-  if (value.IsNumber()) {
-    p.rank_ = 0;
-    p.number_ = value.GetDouble();
-    if (value.IsInt64()) {
-      p.is_int_ = true;
-      p.int_ = value.GetInt64();
+  // dst ∪= src.
+  static void Merge(Node& dst, const Node& src) {
+    dst.member_ = dst.member_ || src.member_;
+    MergeChildren(dst.children_, src.children_);
+  }
+
+  static void MergeChildren(std::vector<Node>& dst, const std::vector<Node>& src) {
+    if (src.empty()) return;
+    if (dst.empty()) {
+      dst = src;
+      return;
     }
-    p.json_ = NumberJson(value);
-    p.text_ = p.json_;
-  } else if (value.IsString()) {
-    p.rank_ = 1;
-    p.text_.assign(value.GetString(), value.GetStringLength());
-    p.json_ = GoJsonString(p.text_);
-  } else if (value.IsBool()) {
-    p.rank_ = 2;
-    p.text_ = value.GetBool() ? "true" : "false";
-    p.json_ = p.text_;
-  } else if (value.IsArray() || value.IsObject()) {
-    p.rank_ = value.IsArray() ? 3 : 4;
-    p.json_.clear();
-    AppendCanonical(p.json_, value);
-    p.text_ = p.json_;
-  }
-  return p;
-}
-
-int PathValue::Compare(const PathValue& other) const {
-  if (rank_ != other.rank_) return Cmp(rank_, other.rank_);
-  switch (rank_) {
-    case 0:
-      if (is_int_ && other.is_int_) return Cmp(int_, other.int_);
-      return Cmp(number_, other.number_);
-    case 5:
-      return 0;
-    case 2:  // "false" < "true"
-    default:
-      return text_.compare(other.text_) < 0 ? -1 : (text_ == other.text_ ? 0 : 1);
-  }
-}
-
-std::string PathValue::ToString() const {
-  return rank_ == 1 ? GoQuote(text_) : json_;
-}
-
-// ---------------------------------------------------------------------------------------
-// PathElement
-
-PathElement PathElement::Field(std::string_view name) {
-  PathElement e;
-  e.kind = Kind::kField;
-  e.field.assign(name);
-  return e;
-}
-
-PathElement PathElement::Key(std::vector<std::pair<std::string, PathValue>> fields) {
-  PathElement e;
-  e.kind = Kind::kKey;
-  std::stable_sort(fields.begin(), fields.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  e.key = std::move(fields);
-  return e;
-}
-
-PathElement PathElement::Value(PathValue v) {
-  PathElement e;
-  e.kind = Kind::kValue;
-  e.value = std::move(v);
-  return e;
-}
-
-PathElement PathElement::Index(int64_t i) {
-  PathElement e;
-  e.kind = Kind::kIndex;
-  e.index = i;
-  return e;
-}
-
-Result<PathElement> PathElement::Parse(std::string_view text) {
-  if (text.size() < 2 || text[1] != ':') return NotFoundError("unknown path element");
-  std::string_view rest = text.substr(2);
-  switch (text[0]) {
-    case 'f':
-      return Field(rest);
-    case 'v':
-    case 'k': {
-      Result<rapidjson::Document> doc = json::ParseJson(rest);
-      if (!doc.ok()) {
-        return InvalidArgumentError("invalid path element \"" + std::string(text) +
-                                    "\": " + doc.status().message());
+    auto less = [](const Node& x, const PathElement& e) { return x.element_.Compare(e) < 0; };
+    if (FarApart(src.size(), dst.size())) {
+      for (const Node& s : src) {
+        auto it = std::lower_bound(dst.begin(), dst.end(), s.element_, less);
+        if (it != dst.end() && it->element_.Compare(s.element_) == 0) {
+          Merge(*it, s);
+        } else {
+          dst.insert(it, s);
+        }
       }
-      if (JsonDepth(*doc) > FieldSet::kMaxDepth) {
-        return InvalidArgumentError("path element nested too deeply");
-      }
-      if (text[0] == 'v') return Value(PathValue::FromJson(*doc));
-      if (!doc->IsObject()) {
-        return InvalidArgumentError("invalid path element \"" + std::string(text) +
-                                    "\": a key must be a JSON object");
-      }
-      std::vector<std::pair<std::string, PathValue>> fields;
-      for (const auto& m : doc->GetObject()) {
-        fields.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
-                            PathValue::FromJson(m.value));
-      }
-      return Key(std::move(fields));
+      return;
     }
-    case 'i': {
-      int64_t i = 0;
-      auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), i);
-      if (ec != std::errc() || ptr != rest.data() + rest.size()) {
-        return InvalidArgumentError("invalid path element \"" + std::string(text) + "\"");
+    size_t missing = 0;
+    size_t i = 0, j = 0;
+    while (j < src.size()) {
+      if (i == dst.size()) {
+        missing += src.size() - j;
+        break;
       }
-      return Index(i);
+      int c = dst[i].element_.Compare(src[j].element_);
+      if (c < 0) {
+        ++i;
+      } else if (c > 0) {
+        ++missing;
+        ++j;
+      } else {
+        Merge(dst[i++], src[j++]);
+      }
     }
-    default:
-      return NotFoundError("unknown path element");
-  }
-}
-
-int PathElement::Compare(const PathElement& other) const {
-  if (kind != other.kind) return Cmp(static_cast<int>(kind), static_cast<int>(other.kind));
-  switch (kind) {
-    case Kind::kField:
-      return field.compare(other.field) < 0 ? -1 : (field == other.field ? 0 : 1);
-    case Kind::kKey:
-      for (size_t i = 0;; ++i) {
-        if (i >= key.size() && i >= other.key.size()) return 0;
-        if (i >= key.size()) return -1;
-        if (i >= other.key.size()) return 1;
-        if (int c = key[i].first.compare(other.key[i].first); c != 0) return c < 0 ? -1 : 1;
-        if (int c = key[i].second.Compare(other.key[i].second); c != 0) return c;
+    if (missing == 0) return;
+    std::vector<Node> out;
+    out.reserve(dst.size() + missing);
+    i = j = 0;
+    while (i < dst.size() || j < src.size()) {
+      if (j == src.size()) {
+        out.push_back(std::move(dst[i++]));
+        continue;
       }
-    case Kind::kValue:
-      return value.Compare(other.value);
-    case Kind::kIndex:
-      return Cmp(index, other.index);
-  }
-  return 0;
-}
-
-std::string PathElement::Serialize() const {
-  switch (kind) {
-    case Kind::kField:
-      return "f:" + field;
-    case Kind::kKey: {
-      std::string out = "k:{";
-      for (size_t i = 0; i < key.size(); ++i) {
-        if (i) out.push_back(',');
-        AppendGoString(out, key[i].first, true);
-        out.push_back(':');
-        out += key[i].second.json();
+      if (i == dst.size()) {
+        out.push_back(src[j++]);
+        continue;
       }
-      out.push_back('}');
-      return out;
+      int c = dst[i].element_.Compare(src[j].element_);
+      if (c < 0) {
+        out.push_back(std::move(dst[i++]));
+      } else if (c > 0) {
+        out.push_back(src[j++]);
+      } else {
+        out.push_back(std::move(dst[i++]));  // merged above
+        ++j;
+      }
     }
-    case Kind::kValue:
-      return "v:" + value.json();
-    case Kind::kIndex:
-      return "i:" + std::to_string(index);
+    dst = std::move(out);
   }
-  return "";
-}
 
-std::string PathElement::ToString() const {
-  switch (kind) {
-    case Kind::kField:
-      return "." + field;
-    case Kind::kKey: {
-      std::string out = "[";
-      for (size_t i = 0; i < key.size(); ++i) {
-        if (i) out.push_back(',');
-        out += key[i].first + "=" + key[i].second.ToString();
-      }
-      out.push_back(']');
-      return out;
+  // Removes from `children` the nodes at `indexes` (increasing) that have become hollow.
+  static void DropHollow(std::vector<Node>& children, const std::vector<size_t>& indexes) {
+    if (indexes.empty()) return;
+    if (indexes.size() == 1) {
+      children.erase(children.begin() + static_cast<std::ptrdiff_t>(indexes[0]));
+      return;
     }
-    case Kind::kValue:
-      return "[=" + value.ToString() + "]";
-    case Kind::kIndex:
-      return "[" + std::to_string(index) + "]";
+    std::erase_if(children, [](const Node& n) { return Hollow(n); });
   }
-  return "";
+
+  // dst −= src (members only; nodes left hollow are removed).
+  static void Subtract(Node& dst, const Node& src) {
+    if (src.member_) dst.member_ = false;
+    std::vector<size_t> hollow;
+    ForEachMatch(dst.children_, src.children_, [&](size_t i, size_t j) {
+      Subtract(dst.children_[i], src.children_[j]);
+      if (Hollow(dst.children_[i])) hollow.push_back(i);
+    });
+    DropHollow(dst.children_, hollow);
+  }
+
+  static void Intersect(const Node& a, const Node& b, Node& out) {
+    out.member_ = a.member_ && b.member_;
+    ForEachMatch(a.children_, b.children_, [&](size_t i, size_t j) {
+      Node child(a.children_[i].element_);
+      Intersect(a.children_[i], b.children_[j], child);
+      if (!Hollow(child)) out.children_.push_back(std::move(child));
+    });
+  }
+
+  // Drops from `dst` every subtree whose path is a member of the prefix tree `p` (whose own
+  // node is not a member).
+  static void DropPrefixed(Node& dst, const Node& p) {
+    std::vector<size_t> hollow;
+    ForEachMatch(dst.children_, p.children_, [&](size_t i, size_t j) {
+      Node& d = dst.children_[i];
+      if (p.children_[j].member_) {
+        d.member_ = false;
+        d.children_.clear();
+      } else {
+        DropPrefixed(d, p.children_[j]);
+      }
+      if (Hollow(d)) hollow.push_back(i);
+    });
+    DropHollow(dst.children_, hollow);
+  }
+
+  static void CollectLeaves(const Node& n, Node& out) {
+    for (const Node& c : n.children_) {
+      if (c.children_.empty()) {
+        out.children_.push_back(c);  // a member (nodes are never hollow)
+        continue;
+      }
+      Node copy(c.element_);
+      CollectLeaves(c, copy);
+      out.children_.push_back(std::move(copy));
+    }
+  }
+
+  static bool Equal(const Node& a, const Node& b) {
+    if (a.member_ != b.member_ || a.children_.size() != b.children_.size()) return false;
+    for (size_t i = 0; i < a.children_.size(); ++i) {
+      if (a.children_[i].element_.Compare(b.children_[i].element_) != 0) return false;
+      if (!Equal(a.children_[i], b.children_[i])) return false;
+    }
+    return true;
+  }
+
+  static size_t Count(const Node& n) {
+    size_t count = n.member_ ? 1 : 0;
+    for (const Node& c : n.children_) count += Count(c);
+    return count;
+  }
+
+  static void Walk(const Node& n, Path& path, const std::function<void(const Path&)>& fn) {
+    for (const Node& c : n.children_) {
+      path.push_back(c.element_);
+      if (c.member_) fn(path);
+      Walk(c, path, fn);
+      path.pop_back();
+    }
+  }
+
+  // Sorts the children a builder appended and merges equal ones (the earlier one's element
+  // stays).
+  static void SortChildren(Node& n) {
+    std::vector<Node>& c = n.children_;
+    std::stable_sort(c.begin(), c.end(), [](const Node& x, const Node& y) { return x.element_.Compare(y.element_) < 0; });
+    size_t out = 0;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (out > 0 && c[out - 1].element_.Compare(c[i].element_) == 0) {
+        Merge(c[out - 1], c[i]);
+        continue;
+      }
+      if (out != i) c[out] = std::move(c[i]);
+      ++out;
+    }
+    c.erase(c.begin() + static_cast<std::ptrdiff_t>(out), c.end());
+  }
+
+  static void Emit(const Node& n, rapidjson::Value& object, rapidjson::Document::AllocatorType& a,
+                   std::string& key) {
+    for (const Node& c : n.children_) {
+      rapidjson::Value child(rapidjson::kObjectType);
+      if (!c.children_.empty()) {
+        if (c.member_) child.AddMember(".", rapidjson::Value(rapidjson::kObjectType), a);
+        Emit(c, child, a, key);
+      }
+      key.clear();
+      c.element_.AppendSerialized(key);
+      object.AddMember(rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size()), a), child, a);
+    }
+  }
+
+  // Reads the tree below `node` (at path `path`); returns whether it named any child (a node
+  // that names none is a member, as structured-merge-diff reads it).
+  static Result<bool> Read(const rapidjson::Value& object, Node& node, std::vector<const PathElement*>& path) {
+    if (!object.IsObject()) {
+      std::string where;
+      for (const PathElement* e : path) where += e->ToString();
+      return InvalidArgumentError("fieldsV1: expected an object at \"" + where + "\"");
+    }
+    if (path.size() > static_cast<size_t>(FieldSet::kMaxDepth)) {
+      return InvalidArgumentError("fieldsV1: nested too deeply");
+    }
+    bool has_children = false;
+    node.children_.reserve(node.children_.size() + object.MemberCount());
+    for (const auto& m : object.GetObject()) {
+      std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      if (key == ".") {
+        if (!path.empty()) node.member_ = true;
+        continue;
+      }
+      Result<PathElement> pe = PathElement::Parse(key);
+      if (!pe.ok()) {
+        if (pe.status().code() == StatusCode::kNotFound) continue;  // a future element type
+        return InvalidArgumentError("fieldsV1: " + pe.status().message());
+      }
+      has_children = true;
+      Node& child = Child(node, std::move(pe).value());
+      path.push_back(&child.element_);
+      Result<bool> below = Read(m.value, child, path);
+      if (!below.ok()) return below.status();
+      if (!*below) child.member_ = true;
+      path.pop_back();
+    }
+    return has_children;
+  }
+};
+
+void FieldSet::Insert(const Path& path) {
+  Node* n = &root_;
+  for (const PathElement& e : path) n = &FieldSetOps::Child(*n, e);
+  n->member_ = true;
 }
 
-std::string PathString(const Path& path) {
-  std::string out;
-  for (const PathElement& e : path) out += e.ToString();
-  return out;
+void FieldSet::Erase(const Path& path) {
+  std::vector<Node*> chain{&root_};
+  for (const PathElement& e : path) {
+    std::vector<Node>& c = chain.back()->children_;
+    auto it = std::lower_bound(c.begin(), c.end(), e,
+                               [](const Node& x, const PathElement& y) { return x.element_.Compare(y) < 0; });
+    if (it == c.end() || it->element_.Compare(e) != 0) return;
+    chain.push_back(&*it);
+  }
+  chain.back()->member_ = false;
+  // Nodes left without members go, up to the first one that still has some.
+  for (size_t i = chain.size() - 1; i > 0 && Hollow(*chain[i]); --i) {
+    std::vector<Node>& siblings = chain[i - 1]->children_;
+    siblings.erase(siblings.begin() + (chain[i] - siblings.data()));
+  }
 }
 
-bool HasPrefix(const Path& path, const Path& prefix) {
-  return prefix.size() <= path.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
+bool FieldSet::Has(const Path& path) const {
+  const Node* n = &root_;
+  for (const PathElement& e : path) {
+    n = n->Find(e);
+    if (n == nullptr) return false;
+  }
+  return n->member_;
 }
-
-// ---------------------------------------------------------------------------------------
-// FieldSet
 
 bool FieldSet::HasDescendant(const Path& path) const {
-  // Paths below `path` sort right after it.
-  auto it = paths_.upper_bound(path);
-  return it != paths_.end() && it->size() > path.size() && HasPrefix(*it, path);
+  const Node* n = &root_;
+  for (const PathElement& e : path) {
+    n = n->Find(e);
+    if (n == nullptr) return false;
+  }
+  return !n->children_.empty();  // every node below is a member or has one below it
 }
+
+size_t FieldSet::size() const { return FieldSetOps::Count(root_); }
 
 FieldSet FieldSet::Union(const FieldSet& other) const {
   FieldSet out = *this;
-  out.paths_.insert(other.paths_.begin(), other.paths_.end());
+  out.InsertAll(other);
   return out;
-}
-
-void FieldSet::InsertAll(const FieldSet& other) {
-  for (const Path& p : other.paths_) paths_.insert(paths_.end(), p);
-}
-
-void FieldSet::EraseAll(const FieldSet& other) {
-  if (paths_.empty() || other.paths_.empty()) return;
-  if (other.paths_.size() * 4 < paths_.size()) {
-    for (const Path& p : other.paths_) paths_.erase(p);
-    return;
-  }
-  // Comparable sizes: one merge-like pass over both sorted sets.
-  auto mine = paths_.begin();
-  auto theirs = other.paths_.begin();
-  while (mine != paths_.end() && theirs != other.paths_.end()) {
-    if (*mine < *theirs) {
-      ++mine;
-    } else if (*theirs < *mine) {
-      ++theirs;
-    } else {
-      mine = paths_.erase(mine);
-      ++theirs;
-    }
-  }
 }
 
 FieldSet FieldSet::Difference(const FieldSet& other) const {
-  FieldSet out;
-  std::set_difference(paths_.begin(), paths_.end(), other.paths_.begin(), other.paths_.end(),
-                      std::inserter(out.paths_, out.paths_.end()));
+  FieldSet out = *this;
+  out.EraseAll(other);
   return out;
+}
+
+void FieldSet::InsertAll(const FieldSet& other) { FieldSetOps::Merge(root_, other.root_); }
+
+void FieldSet::EraseAll(const FieldSet& other) {
+  if (empty() || other.empty()) return;
+  FieldSetOps::Subtract(root_, other.root_);
 }
 
 FieldSet FieldSet::Intersection(const FieldSet& other) const {
   FieldSet out;
-  std::set_intersection(paths_.begin(), paths_.end(), other.paths_.begin(), other.paths_.end(),
-                        std::inserter(out.paths_, out.paths_.end()));
+  FieldSetOps::Intersect(root_, other.root_, out.root_);
   return out;
 }
 
 FieldSet FieldSet::RecursiveDifference(const FieldSet& prefixes) const {
-  if (prefixes.empty()) return *this;
-  FieldSet out;
-  for (const Path& p : paths_) {
-    bool drop = false;
-    Path prefix;
-    if (prefixes.Has(prefix)) drop = true;
-    for (size_t i = 0; i < p.size() && !drop; ++i) {
-      prefix.push_back(p[i]);
-      drop = prefixes.Has(prefix);
-    }
-    if (!drop) out.paths_.insert(out.paths_.end(), p);
-  }
+  if (prefixes.root_.member_) return {};  // the empty path is everyone's prefix
+  FieldSet out = *this;
+  FieldSetOps::DropPrefixed(out.root_, prefixes.root_);
   return out;
 }
 
 FieldSet FieldSet::Leaves() const {
   FieldSet out;
-  for (const Path& p : paths_) {
-    if (!HasDescendant(p)) out.paths_.insert(out.paths_.end(), p);
-  }
+  out.root_.member_ = root_.member_ && root_.children_.empty();
+  FieldSetOps::CollectLeaves(root_, out.root_);
   return out;
 }
 
-namespace {
-
-// Writes the members of sorted[begin, end) (all sharing their first `depth` elements) into
-// `object`, one key per distinct element at `depth`.
-void EmitFields(const std::vector<const Path*>& sorted, size_t begin, size_t end, size_t depth,
-                rapidjson::Value& object, rapidjson::Document::AllocatorType& a) {
-  size_t i = begin;
-  while (i < end) {
-    const PathElement& pe = (*sorted[i])[depth];
-    size_t j = i;
-    bool member = false;
-    while (j < end && (*sorted[j])[depth] == pe) {
-      if (sorted[j]->size() == depth + 1) member = true;
-      ++j;
-    }
-    size_t children_begin = member ? i + 1 : i;  // the member itself sorts first
-    rapidjson::Value child(rapidjson::kObjectType);
-    if (children_begin < j) {
-      if (member) child.AddMember(".", rapidjson::Value(rapidjson::kObjectType), a);
-      EmitFields(sorted, children_begin, j, depth + 1, child, a);
-    }
-    std::string key = pe.Serialize();
-    object.AddMember(rapidjson::Value(key.c_str(), static_cast<rapidjson::SizeType>(key.size()), a),
-                     child, a);
-    i = j;
-  }
+void FieldSet::RetainTopLevel(const std::function<bool(const PathElement&)>& keep) {
+  std::erase_if(root_.children_, [&](const Node& n) { return !keep(n.element_); });
 }
 
-// Reads the tree below `prefix`; returns whether it named any child (a node that names
-// none is a member, as structured-merge-diff reads it).
-Result<bool> ReadFields(const rapidjson::Value& object, Path& prefix, FieldSet& out) {
-  if (!object.IsObject()) {
-    return InvalidArgumentError("fieldsV1: expected an object at \"" + PathString(prefix) + "\"");
-  }
-  if (prefix.size() > static_cast<size_t>(FieldSet::kMaxDepth)) {
-    return InvalidArgumentError("fieldsV1: nested too deeply");
-  }
-  bool has_children = false;
-  for (const auto& m : object.GetObject()) {
-    std::string_view key(m.name.GetString(), m.name.GetStringLength());
-    if (key == ".") {
-      if (!prefix.empty()) out.Insert(prefix);
-      continue;
-    }
-    Result<PathElement> pe = PathElement::Parse(key);
-    if (!pe.ok()) {
-      if (pe.status().code() == StatusCode::kNotFound) continue;  // a future element type
-      return InvalidArgumentError("fieldsV1: " + pe.status().message());
-    }
-    has_children = true;
-    prefix.push_back(std::move(pe).value());
-    Result<bool> below = ReadFields(m.value, prefix, out);
-    if (!below.ok()) return below.status();
-    if (!*below) out.Insert(prefix);
-    prefix.pop_back();
-  }
-  return has_children;
+void FieldSet::ForEach(const std::function<void(const Path&)>& fn) const {
+  Path path;
+  if (root_.member_) fn(path);
+  FieldSetOps::Walk(root_, path, fn);
 }
 
-}  // namespace
+std::vector<Path> FieldSet::Paths() const {
+  std::vector<Path> out;
+  ForEach([&](const Path& p) { out.push_back(p); });
+  return out;
+}
+
+bool FieldSet::operator==(const FieldSet& other) const { return FieldSetOps::Equal(root_, other.root_); }
 
 rapidjson::Value FieldSet::ToFieldsV1(rapidjson::Document::AllocatorType& allocator) const {
-  std::vector<const Path*> sorted;
-  sorted.reserve(paths_.size());
-  for (const Path& p : paths_) {
-    if (!p.empty()) sorted.push_back(&p);
-  }
   rapidjson::Value out(rapidjson::kObjectType);
-  EmitFields(sorted, 0, sorted.size(), 0, out, allocator);
+  std::string key;
+  FieldSetOps::Emit(root_, out, allocator, key);  // the empty path has no fieldsV1 form
   return out;
 }
 
 Result<FieldSet> FieldSet::FromFieldsV1(const rapidjson::Value& fields) {
   FieldSet out;
-  Path prefix;
-  Result<bool> read = ReadFields(fields, prefix, out);
+  std::vector<const PathElement*> path;
+  Result<bool> read = FieldSetOps::Read(fields, out.root_, path);
   if (!read.ok()) return read.status();
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// FieldSet::Builder
+
+FieldSet::Builder::Builder(size_t outputs) : outputs_(outputs) {
+  for (Output& o : outputs_) {
+    o.nodes.push_back(&FieldSetOps::Root(o.set));
+    o.unsorted.push_back(0);
+  }
+}
+
+void FieldSet::Builder::Push(const PathElement& element) { path_.push_back({&element, {}}); }
+
+void FieldSet::Builder::PushField(std::string_view name) { path_.push_back({nullptr, name}); }
+
+void FieldSet::Builder::Pop() {
+  const size_t d = path_.size();
+  for (Output& o : outputs_) {
+    if (o.nodes.size() <= d) continue;
+    if (o.unsorted.back()) FieldSetOps::SortChildren(*o.nodes.back());
+    o.nodes.pop_back();
+    o.unsorted.pop_back();
+  }
+  path_.pop_back();
+}
+
+void FieldSet::Builder::MarkMember(size_t output) {
+  Output& o = outputs_[output];
+  while (o.nodes.size() <= path_.size()) {
+    std::vector<Node>& siblings = FieldSetOps::Children(*o.nodes.back());
+    const Step& step = path_[o.nodes.size() - 1];
+    if (!siblings.empty()) {
+      const PathElement& last = siblings.back().element();
+      int c = step.element != nullptr ? last.Compare(*step.element) : last.CompareField(step.field);
+      if (c >= 0) o.unsorted.back() = 1;
+    }
+    Node& n = step.element != nullptr ? siblings.emplace_back(*step.element)
+                                       : siblings.emplace_back(PathElement::Field(step.field));
+    o.nodes.push_back(&n);
+    o.unsorted.push_back(0);
+  }
+  FieldSetOps::SetMember(*o.nodes.back());
+}
+
+std::string FieldSet::Builder::CurrentPath() const {
+  std::string out;
+  for (const Step& s : path_) {
+    if (s.element != nullptr) {
+      out += s.element->ToString();
+    } else {
+      out += ".";
+      out += s.field;
+    }
+  }
+  return out;
+}
+
+FieldSet FieldSet::Builder::Finish(size_t output) {
+  Output& o = outputs_[output];
+  if (o.unsorted.front()) FieldSetOps::SortChildren(FieldSetOps::Root(o.set));
+  o.unsorted.front() = 0;
+  return std::move(o.set);
 }
 
 }  // namespace kite::apply

@@ -13,95 +13,76 @@
 // order: fields (by name), then keys, then values, then indexes; values order numbers, then
 // strings, then booleans, then lists, maps and null.
 //
-// Thread-safety: plain values; no shared state.
+// Representation: a tree like fieldsV1 itself (a trie), one node per path element, each
+// node's children sorted in the order above, a "member" flag per node. Every node but the
+// root is a member or has a member below it, so a node's children are non-empty exactly
+// when it has members below. The set operations are walks over two trees; fieldsV1 is read
+// into and written from the tree directly.
+//
+// Thread-safety: plain values; no shared state (elements share their parsed key data
+// immutably through reference counts, which copies on any thread may do concurrently).
 #pragma once
 
 #include <rapidjson/document.h>
 
 #include <cstdint>
-#include <set>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "src/base/status.h"
+#include "src/server/apply/path_element.h"
 
 namespace kite::apply {
 
-// A JSON value inside a path element: a key field's value or a set item. Numbers compare by
-// value (1 and 1.0 are equal), as structured-merge-diff does.
-class PathValue {
- public:
-  PathValue() = default;
-  static PathValue FromJson(const rapidjson::Value& value);
-
-  // <0, 0, >0.
-  int Compare(const PathValue& other) const;
-  bool operator==(const PathValue& other) const { return Compare(other) == 0; }
-  // Compact JSON as fieldsV1 writes it (Go's encoding: <, > and & escaped as \u003c ...).
-  const std::string& json() const { return json_; }
-  // As a path prints it in a conflict: strings quoted, other values as JSON ("80", "true").
-  std::string ToString() const;
-
- private:
-  int rank_ = 5;  // 0 number, 1 string, 2 bool, 3 list, 4 map, 5 null
-  bool is_int_ = false;
-  int64_t int_ = 0;
-  double number_ = 0;
-  std::string text_;  // string content; "true"/"false"; canonical JSON of lists and maps
-  std::string json_ = "null";
-};
-
-struct PathElement {
-  enum class Kind { kField = 0, kKey = 1, kValue = 2, kIndex = 3 };
-  Kind kind = Kind::kField;
-  std::string field;                                  // kField
-  std::vector<std::pair<std::string, PathValue>> key;  // kKey, sorted by name
-  PathValue value;                                    // kValue
-  int64_t index = 0;                                  // kIndex
-
-  static PathElement Field(std::string_view name);
-  // `fields` need not be sorted.
-  static PathElement Key(std::vector<std::pair<std::string, PathValue>> fields);
-  static PathElement Value(PathValue v);
-  static PathElement Index(int64_t i);
-  // Parses one fieldsV1 key ("f:spec", "k:{...}", ...). kInvalidArgument when malformed;
-  // kNotFound for an unknown prefix (fieldsV1 readers skip those).
-  static Result<PathElement> Parse(std::string_view text);
-
-  int Compare(const PathElement& other) const;
-  bool operator<(const PathElement& other) const { return Compare(other) < 0; }
-  bool operator==(const PathElement& other) const { return Compare(other) == 0; }
-  // The fieldsV1 key: "f:spec", "k:{\"name\":\"a\"}", "v:\"x\"", "i:0".
-  std::string Serialize() const;
-  // As in a conflict path: ".spec", "[name=\"a\"]", "[=\"x\"]", "[0]".
-  std::string ToString() const;
-};
-
-using Path = std::vector<PathElement>;
-
-// ".spec.template.spec.containers[name=\"nginx\"].image"; "" for the empty path.
-std::string PathString(const Path& path);
-// True when `prefix` is a (not necessarily proper) prefix of `path`.
-bool HasPrefix(const Path& path, const Path& prefix);
+struct FieldSetOps;  // the tree walks, in field_set.cc
 
 class FieldSet {
  public:
-  void Insert(Path path) { paths_.insert(std::move(path)); }
-  void Erase(const Path& path) { paths_.erase(path); }
-  bool Has(const Path& path) const { return paths_.count(path) != 0; }
+  // A node of the tree, read-only for walks over a set (RemovePaths and the like): its
+  // element (meaningless at the root, which stands for the empty path), whether its path is
+  // a member, and its children in order.
+  class Node {
+   public:
+    Node() = default;
+    explicit Node(PathElement element) : element_(std::move(element)) {}
+
+    const PathElement& element() const { return element_; }
+    bool member() const { return member_; }
+    const std::vector<Node>& children() const { return children_; }
+    // The child for `element` (or the field `name`), or nullptr. Binary search.
+    const Node* Find(const PathElement& element) const;
+    const Node* FindField(std::string_view name) const;
+
+   private:
+    friend class FieldSet;
+    friend struct FieldSetOps;
+    PathElement element_;
+    bool member_ = false;
+    std::vector<Node> children_;
+  };
+
+  class Builder;  // below
+
+  void Insert(const Path& path);
+  void Erase(const Path& path);
+  bool Has(const Path& path) const;
   // A member strictly below `path`.
   bool HasDescendant(const Path& path) const;
   // `path` is a member or has one below it.
   bool Touches(const Path& path) const { return Has(path) || HasDescendant(path); }
-  bool empty() const { return paths_.empty(); }
-  size_t size() const { return paths_.size(); }
+  bool empty() const { return !root_.member_ && root_.children_.empty(); }
+  // The number of members (a walk over the tree).
+  size_t size() const;
 
   FieldSet Union(const FieldSet& other) const;
   FieldSet Difference(const FieldSet& other) const;
-  // In place: cheaper than the copies above when one side is small (every write records
-  // its changes against each manager's set).
+  // In place: cheaper than the copies above (every write records its changes against each
+  // manager's set). Where one side's node has far fewer children than the other's, its
+  // children are looked up instead of both lists being walked.
   void InsertAll(const FieldSet& other);
   void EraseAll(const FieldSet& other);
   FieldSet Intersection(const FieldSet& other) const;
@@ -109,9 +90,16 @@ class FieldSet {
   FieldSet RecursiveDifference(const FieldSet& prefixes) const;
   // Members with no member below them.
   FieldSet Leaves() const;
+  // Keeps the members whose first element `keep` accepts (and the empty path).
+  void RetainTopLevel(const std::function<bool(const PathElement&)>& keep);
 
-  const std::set<Path>& paths() const { return paths_; }
-  bool operator==(const FieldSet& other) const { return paths_ == other.paths_; }
+  // Calls `fn` with each member in order (a path before the paths below it, siblings in the
+  // element order).
+  void ForEach(const std::function<void(const Path&)>& fn) const;
+  // The members, in ForEach's order.
+  std::vector<Path> Paths() const;
+  const Node& root() const { return root_; }
+  bool operator==(const FieldSet& other) const;
 
   // The fieldsV1 JSON object.
   rapidjson::Value ToFieldsV1(rapidjson::Document::AllocatorType& allocator) const;
@@ -120,18 +108,47 @@ class FieldSet {
   // kMaxDepth.
   static Result<FieldSet> FromFieldsV1(const rapidjson::Value& fields);
 
-  static constexpr int kMaxDepth = 256;
+  static constexpr int kMaxDepth = kMaxPathDepth;
 
  private:
-  std::set<Path> paths_;
+  friend struct FieldSetOps;
+  Node root_;
 };
 
-// Nesting depth of a JSON value (a scalar is 1), computed without recursion.
-int JsonDepth(const rapidjson::Value& value);
+// Makes sets by a depth-first walk (as the value walks of value_ops.h do): Push descends
+// by one element, Pop returns, MarkMember makes the current path a member of one of the
+// `outputs` sets. Nodes are made only for paths at or above a member; siblings may come in
+// any order and more than once (they are sorted and merged when the walk leaves their
+// parent), so a walk costs about what it inserts, not a lookup per member.
+// Elements and names passed to Push/PushField must stay valid until the matching Pop.
+class FieldSet::Builder {
+ public:
+  explicit Builder(size_t outputs = 1);
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
 
-// JSON text of a string with Go's encoding/json escaping (HTML characters as \u00XX).
-std::string GoJsonString(std::string_view s);
-// A string quoted for a message, as Go's %q prints it (JSON-style escapes, no HTML escaping).
-std::string GoQuote(std::string_view s);
+  void Push(const PathElement& element);
+  void PushField(std::string_view name);
+  void Pop();
+  size_t depth() const { return path_.size(); }
+  void MarkMember(size_t output = 0);
+  // PathString of the current path, for messages.
+  std::string CurrentPath() const;
+  // The set of `output`; call once per output, after every Push has been popped.
+  FieldSet Finish(size_t output = 0);
+
+ private:
+  struct Step {
+    const PathElement* element;  // nullptr: the field `field`
+    std::string_view field;
+  };
+  struct Output {
+    FieldSet set;
+    std::vector<Node*> nodes;       // nodes[d]: the node of the path's first d elements
+    std::vector<uint8_t> unsorted;  // per node: children came out of order or twice
+  };
+  std::vector<Step> path_;
+  std::vector<Output> outputs_;
+};
 
 }  // namespace kite::apply

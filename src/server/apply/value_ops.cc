@@ -1,6 +1,7 @@
 #include "src/server/apply/value_ops.h"
 
-#include <map>
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,54 +42,79 @@ class MemberIndex {
   std::unordered_map<std::string_view, const Value*> index_;
 };
 
+// The items of a keyed list by element: a sorted index over the list's elements (no copies).
+// With equal elements the first one wins.
+class ElementIndex {
+ public:
+  explicit ElementIndex(const std::vector<PathElement>& elements) : elements_(elements) {
+    order_.reserve(elements.size());
+    for (rapidjson::SizeType i = 0; i < elements.size(); ++i) order_.push_back(i);
+    std::stable_sort(order_.begin(), order_.end(),
+                     [&](rapidjson::SizeType a, rapidjson::SizeType b) { return elements_[a] < elements_[b]; });
+  }
+  std::optional<rapidjson::SizeType> Find(const PathElement& e) const {
+    auto it = std::lower_bound(order_.begin(), order_.end(), e,
+                               [&](rapidjson::SizeType i, const PathElement& x) { return elements_[i] < x; });
+    if (it == order_.end() || !(elements_[*it] == e)) return std::nullopt;
+    return *it;
+  }
+  bool Has(const PathElement& e) const { return Find(e).has_value(); }
+  // Item indexes in element order.
+  const std::vector<rapidjson::SizeType>& order() const { return order_; }
+
+ private:
+  const std::vector<PathElement>& elements_;
+  std::vector<rapidjson::SizeType> order_;
+};
+
 // ---------------------------------------------------------------------------------------
 // AppliedFieldSet
 
-Status Collect(const Value& v, const Shape& shape, Path& path, FieldSet& out) {
+Status Collect(const Value& v, const Shape& shape, FieldSet::Builder& out) {
   const bool granular_list = shape.list != Shape::List::kAtomic;
   if (v.IsObject()) {
     if (granular_list) {
-      return InvalidArgumentError(PathString(path) + ": expected list, got map");
+      return InvalidArgumentError(out.CurrentPath() + ": expected list, got map");
     }
     if (shape.atomic) {
-      out.Insert(path);
+      out.MarkMember();
       return Status::Ok();
     }
     for (const auto& m : v.GetObject()) {
-      path.push_back(PathElement::Field(NameOf(m.name)));
-      KITE_RETURN_IF_ERROR(Collect(m.value, MemberShape(shape, NameOf(m.name)), path, out));
+      out.PushField(NameOf(m.name));
+      KITE_RETURN_IF_ERROR(Collect(m.value, MemberShape(shape, NameOf(m.name)), out));
       bool empty_object = m.value.IsObject() && m.value.MemberCount() == 0;
-      if (m.value.IsNull() || empty_object || shape.is_map) out.Insert(path);
-      path.pop_back();
+      if (m.value.IsNull() || empty_object || shape.is_map) out.MarkMember();
+      out.Pop();
     }
     return Status::Ok();
   }
   if (v.IsArray()) {
-    if (shape.is_map) return InvalidArgumentError(PathString(path) + ": expected map, got list");
+    if (shape.is_map) return InvalidArgumentError(out.CurrentPath() + ": expected map, got list");
     if (!granular_list) {
-      out.Insert(path);
+      out.MarkMember();
       return Status::Ok();
     }
-    Result<std::vector<PathElement>> items = ItemElements(v, shape, path);
-    if (!items.ok()) return items.status();
+    Result<std::vector<PathElement>> items = ItemElements(v, shape);
+    if (!items.ok()) return InvalidArgumentError(out.CurrentPath() + ": " + items.status().message());
     const Shape item_shape = ItemShape(shape);
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-      path.push_back((*items)[i]);
-      KITE_RETURN_IF_ERROR(Collect(v[i], item_shape, path, out));
-      out.Insert(path);
-      path.pop_back();
+      out.Push((*items)[i]);
+      KITE_RETURN_IF_ERROR(Collect(v[i], item_shape, out));
+      out.MarkMember();
+      out.Pop();
     }
     return Status::Ok();
   }
   if (!v.IsNull()) {
     if (granular_list) {
-      return InvalidArgumentError(PathString(path) + ": expected list, got " + JsonKindName(v));
+      return InvalidArgumentError(out.CurrentPath() + ": expected list, got " + JsonKindName(v));
     }
     if (shape.is_map) {
-      return InvalidArgumentError(PathString(path) + ": expected map, got " + JsonKindName(v));
+      return InvalidArgumentError(out.CurrentPath() + ": expected map, got " + JsonKindName(v));
     }
   }
-  if (!path.empty()) out.Insert(path);
+  if (out.depth() > 0) out.MarkMember();
   return Status::Ok();
 }
 
@@ -101,27 +127,24 @@ bool MergeInto(const Value* lhs, const Value& rhs, const Shape& shape, Value& ou
 void MergeLists(const Value& lhs, const std::vector<PathElement>& lpes, const Value& rhs,
                 const std::vector<PathElement>& rpes, const Shape& item_shape, Value& out,
                 Allocator& a) {
-  std::map<PathElement, rapidjson::SizeType> lindex, rindex;
-  for (rapidjson::SizeType i = 0; i < lpes.size(); ++i) lindex.emplace(lpes[i], i);
-  for (rapidjson::SizeType i = 0; i < rpes.size(); ++i) rindex.emplace(rpes[i], i);
+  const ElementIndex lindex(lpes), rindex(rpes);
   // Shared items come out in the configuration's order; live-only items keep their place
   // relative to them; configuration-only items come where the configuration has them.
   std::vector<const PathElement*> shared;
   for (const PathElement& pe : rpes) {
-    if (lindex.count(pe)) shared.push_back(&pe);
+    if (lindex.Has(pe)) shared.push_back(&pe);
   }
   size_t next_shared = 0;
   auto emit = [&](const PathElement& pe) {
-    auto l = lindex.find(pe);
-    auto r = rindex.find(pe);
+    const std::optional<rapidjson::SizeType> l = lindex.Find(pe);
+    const std::optional<rapidjson::SizeType> r = rindex.Find(pe);
     Value item;
     bool present;
-    if (r == rindex.end()) {
-      item.CopyFrom(lhs[l->second], a);
+    if (!r) {
+      item.CopyFrom(lhs[*l], a);
       present = true;
     } else {
-      present = MergeInto(l == lindex.end() ? nullptr : &lhs[l->second], rhs[r->second], item_shape,
-                          item, a);
+      present = MergeInto(l ? &lhs[*l] : nullptr, rhs[*r], item_shape, item, a);
     }
     if (present) out.PushBack(item, a);
     if (next_shared < shared.size() && *shared[next_shared] == pe) ++next_shared;
@@ -138,12 +161,12 @@ void MergeLists(const Value& lhs, const std::vector<PathElement>& lpes, const Va
         ++ri;
         continue;
       }
-      if (rindex.count(pe) && next_shared < shared.size() && !(*shared[next_shared] == pe)) {
+      if (rindex.Has(pe) && next_shared < shared.size() && !(*shared[next_shared] == pe)) {
         ++li;  // a shared item the configuration puts later: emitted when it gets there
         continue;
       }
     }
-    if (li < ln && !rindex.count(lpes[li])) {
+    if (li < ln && !rindex.Has(lpes[li])) {
       emit(lpes[li]);
       ++li;
       continue;
@@ -188,8 +211,8 @@ bool MergeInto(const Value* lhs, const Value& rhs, const Shape& shape, Value& ou
     out.SetArray();
     const Shape item_shape = ItemShape(shape);
     if (shape.list != Shape::List::kAtomic && lhs != nullptr && lhs->IsArray()) {
-      Result<std::vector<PathElement>> lpes = ItemElements(*lhs, shape, {});
-      Result<std::vector<PathElement>> rpes = ItemElements(rhs, shape, {});
+      Result<std::vector<PathElement>> lpes = ItemElements(*lhs, shape);
+      Result<std::vector<PathElement>> rpes = ItemElements(rhs, shape);
       if (lpes.ok() && rpes.ok()) {
         MergeLists(*lhs, *lpes, rhs, *rpes, item_shape, out, a);
         return true;
@@ -219,8 +242,10 @@ const Value& EmptyArray() {
   return *empty;
 }
 
-void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Path& path,
-                   Comparison& c) {
+// The outputs of the comparison's builder.
+enum Change : size_t { kAdded = 0, kModified = 1, kRemoved = 2 };
+
+void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, FieldSet::Builder& c) {
   if (shape.always_present) {
     // Typed objects always carry this field: an absent struct is {} there, an absent list
     // null (present, so the list itself is neither added nor removed).
@@ -235,19 +260,19 @@ void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Path&
   if (lhs == nullptr && rhs == nullptr) return;
 
   auto leaf = [&] {
-    if (path.empty()) return;
+    if (c.depth() == 0) return;
     if (lhs == nullptr) {
-      c.added.Insert(path);
+      c.MarkMember(kAdded);
     } else if (rhs == nullptr) {
-      c.removed.Insert(path);
+      c.MarkMember(kRemoved);
     } else if (!JsonEqual(*lhs, *rhs)) {
-      c.modified.Insert(path);
+      c.MarkMember(kModified);
     }
   };
   auto post_item = [&] {
-    if (path.empty()) return;
-    if (lhs == nullptr) c.added.Insert(path);
-    if (rhs == nullptr) c.removed.Insert(path);
+    if (c.depth() == 0) return;
+    if (lhs == nullptr) c.MarkMember(kAdded);
+    if (rhs == nullptr) c.MarkMember(kRemoved);
   };
   auto absent_or = [](const Value* v, bool (Value::*is)() const) { return v == nullptr || (v->*is)(); };
 
@@ -260,18 +285,18 @@ void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Path&
       for (const auto& m : lhs->GetObject()) {
         if (!lindex.IsFirst(m.name, m.value)) continue;
         std::string_view name = NameOf(m.name);
-        path.push_back(PathElement::Field(name));
-        CompareValues(&m.value, rindex.Find(name), MemberShape(shape, name), path, c);
-        path.pop_back();
+        c.PushField(name);
+        CompareValues(&m.value, rindex.Find(name), MemberShape(shape, name), c);
+        c.Pop();
       }
     }
     if (rhs != nullptr) {
       for (const auto& m : rhs->GetObject()) {
         std::string_view name = NameOf(m.name);
         if (!rindex.IsFirst(m.name, m.value) || lindex.Find(name) != nullptr) continue;
-        path.push_back(PathElement::Field(name));
-        CompareValues(nullptr, &m.value, MemberShape(shape, name), path, c);
-        path.pop_back();
+        c.PushField(name);
+        CompareValues(nullptr, &m.value, MemberShape(shape, name), c);
+        c.Pop();
       }
     }
     return post_item();
@@ -280,25 +305,31 @@ void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Path&
   if (shape.list != Shape::List::kAtomic && absent_or(lhs, &Value::IsArray) &&
       absent_or(rhs, &Value::IsArray)) {
     Result<std::vector<PathElement>> lpes =
-        lhs != nullptr ? ItemElements(*lhs, shape, path) : std::vector<PathElement>{};
+        lhs != nullptr ? ItemElements(*lhs, shape) : std::vector<PathElement>{};
     Result<std::vector<PathElement>> rpes =
-        rhs != nullptr ? ItemElements(*rhs, shape, path) : std::vector<PathElement>{};
+        rhs != nullptr ? ItemElements(*rhs, shape) : std::vector<PathElement>{};
     if (!lpes.ok() || !rpes.ok() || (lpes->empty() && rpes->empty())) return leaf();
-    std::map<PathElement, const Value*> litems, ritems;
-    for (size_t i = 0; i < lpes->size(); ++i) litems.emplace((*lpes)[i], &(*lhs)[static_cast<rapidjson::SizeType>(i)]);
-    for (size_t i = 0; i < rpes->size(); ++i) ritems.emplace((*rpes)[i], &(*rhs)[static_cast<rapidjson::SizeType>(i)]);
+    // Items matched by element: one walk over both lists in element order.
+    const ElementIndex lindex(*lpes), rindex(*rpes);
+    const std::vector<rapidjson::SizeType>& lorder = lindex.order();
+    const std::vector<rapidjson::SizeType>& rorder = rindex.order();
     const Shape item_shape = ItemShape(shape);
-    for (const auto& [pe, l] : litems) {
-      auto r = ritems.find(pe);
-      path.push_back(pe);
-      CompareValues(l, r == ritems.end() ? nullptr : r->second, item_shape, path, c);
-      path.pop_back();
-    }
-    for (const auto& [pe, r] : ritems) {
-      if (litems.count(pe)) continue;
-      path.push_back(pe);
-      CompareValues(nullptr, r, item_shape, path, c);
-      path.pop_back();
+    size_t i = 0, j = 0;
+    while (i < lorder.size() || j < rorder.size()) {
+      int order = i == lorder.size() ? 1 : j == rorder.size() ? -1 : (*lpes)[lorder[i]].Compare((*rpes)[rorder[j]]);
+      if (order <= 0) {
+        const PathElement& pe = (*lpes)[lorder[i]];
+        c.Push(pe);
+        CompareValues(&(*lhs)[lorder[i]], order == 0 ? &(*rhs)[rorder[j]] : nullptr, item_shape, c);
+        c.Pop();
+        ++i;
+        if (order == 0) ++j;
+      } else {
+        c.Push((*rpes)[rorder[j]]);
+        CompareValues(nullptr, &(*rhs)[rorder[j]], item_shape, c);
+        c.Pop();
+        ++j;
+      }
     }
     return post_item();
   }
@@ -308,81 +339,100 @@ void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Path&
 // ---------------------------------------------------------------------------------------
 // RemovePaths
 
-void RemoveIn(Value& v, const Shape& shape, Path& path, const FieldSet& paths) {
+void RemoveIn(Value& v, const Shape& shape, const FieldSet::Node& node) {
   if (v.IsObject() && !shape.atomic) {
     for (auto it = v.MemberBegin(); it != v.MemberEnd();) {
       std::string_view name = NameOf(it->name);
-      path.push_back(PathElement::Field(name));
-      if (paths.Has(path)) {
+      const FieldSet::Node* child = node.FindField(name);
+      if (child != nullptr && child->member()) {
         it = v.EraseMember(it);
-      } else {
-        if (paths.HasDescendant(path)) RemoveIn(it->value, MemberShape(shape, name), path, paths);
-        ++it;
+        continue;
       }
-      path.pop_back();
+      if (child != nullptr && !child->children().empty()) RemoveIn(it->value, MemberShape(shape, name), *child);
+      ++it;
     }
     return;
   }
   if (v.IsArray() && shape.list != Shape::List::kAtomic) {
-    Result<std::vector<PathElement>> pes = ItemElements(v, shape, path);
+    Result<std::vector<PathElement>> pes = ItemElements(v, shape);
     if (!pes.ok()) return;
     const Shape item_shape = ItemShape(shape);
     for (size_t i = pes->size(); i-- > 0;) {
-      path.push_back((*pes)[i]);
-      if (paths.Has(path)) {
+      const FieldSet::Node* child = node.Find((*pes)[i]);
+      if (child == nullptr) continue;
+      if (child->member()) {
         v.Erase(v.Begin() + i);
-      } else if (paths.HasDescendant(path)) {
-        RemoveIn(v[static_cast<rapidjson::SizeType>(i)], item_shape, path, paths);
+      } else if (!child->children().empty()) {
+        RemoveIn(v[static_cast<rapidjson::SizeType>(i)], item_shape, *child);
       }
-      path.pop_back();
     }
   }
+}
+
+// Copies `node`'s children into `out`, marking struct fields that have members below them.
+void AddNamedParents(const FieldSet::Node& node, const Shape& shape, FieldSet::Builder& out) {
+  for (const FieldSet::Node& child : node.children()) {
+    const PathElement& pe = child.element();
+    out.Push(pe);
+    if (child.member()) out.MarkMember();
+    if (!child.children().empty()) {
+      if (pe.kind() == PathElement::Kind::kField) {
+        if (!shape.is_map) out.MarkMember();
+        AddNamedParents(child, MemberShape(shape, pe.field()), out);
+      } else {
+        AddNamedParents(child, ItemShape(shape), out);
+      }
+    }
+    out.Pop();
+  }
+}
+
+// `root` with a cache for one walk.
+Shape Cached(const Shape& root, ShapeCache& cache) {
+  Shape s = root;
+  if (s.cache == nullptr) s.cache = &cache;
+  return s;
 }
 
 }  // namespace
 
 Result<FieldSet> AppliedFieldSet(const Value& config, const Shape& root) {
-  FieldSet out;
-  Path path;
-  KITE_RETURN_IF_ERROR(Collect(config, root, path, out));
-  return out;
+  ShapeCache cache;
+  FieldSet::Builder out;
+  KITE_RETURN_IF_ERROR(Collect(config, Cached(root, cache), out));
+  return out.Finish();
 }
 
 Value Merge(const Value* live, const Value& config, const Shape& root, Allocator& allocator) {
+  ShapeCache cache;
   Value out;
-  if (!MergeInto(live, config, root, out, allocator)) out.SetObject();
+  if (!MergeInto(live, config, Cached(root, cache), out, allocator)) out.SetObject();
   return out;
 }
 
 Comparison Compare(const Value* lhs, const Value* rhs, const Shape& root) {
+  ShapeCache cache;
+  FieldSet::Builder builder(3);
+  CompareValues(lhs, rhs, Cached(root, cache), builder);
   Comparison c;
-  Path path;
-  CompareValues(lhs, rhs, root, path, c);
+  c.added = builder.Finish(kAdded);
+  c.modified = builder.Finish(kModified);
+  c.removed = builder.Finish(kRemoved);
   return c;
 }
 
 void RemovePaths(Value& object, const Shape& root, const FieldSet& paths) {
   if (paths.empty()) return;
-  Path path;
-  RemoveIn(object, root, path, paths);
+  ShapeCache cache;
+  RemoveIn(object, Cached(root, cache), paths.root());
 }
 
 FieldSet WithNamedFieldParents(const FieldSet& set, const Shape& root) {
-  FieldSet out = set;
-  for (const Path& p : set.paths()) {
-    Shape shape = root;
-    for (size_t i = 0; i + 1 < p.size(); ++i) {
-      const PathElement& pe = p[i];
-      if (pe.kind == PathElement::Kind::kField) {
-        bool named = !shape.is_map;
-        shape = MemberShape(shape, pe.field);
-        if (named) out.Insert(Path(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(i) + 1));
-      } else {
-        shape = ItemShape(shape);
-      }
-    }
-  }
-  return out;
+  ShapeCache cache;
+  FieldSet::Builder out;
+  if (set.root().member()) out.MarkMember();
+  AddNamedParents(set.root(), Cached(root, cache), out);
+  return out.Finish();
 }
 
 bool JsonEqual(const Value& a, const Value& b) {

@@ -1,6 +1,7 @@
 #include "src/server/apply/value_shape.h"
 
-#include <set>
+#include <algorithm>
+#include <optional>
 
 #include "src/server/json/json_util.h"
 
@@ -29,7 +30,21 @@ std::vector<KeyField> KeysOf(std::string_view field, const std::string& merge_ke
   return {{merge_key, std::nullopt}};
 }
 
+bool IsAtomicStruct(const Shape& parent, const patch::StrategicSchema* schema) {
+  if (schema == nullptr) return false;
+  return parent.cache != nullptr ? parent.cache->IsAtomicStruct(schema) : IsAtomicStruct(schema);
+}
+
 }  // namespace
+
+bool ShapeCache::IsAtomicStruct(const patch::StrategicSchema* schema) {
+  for (const auto& [known, atomic] : known_) {
+    if (known == schema) return atomic;
+  }
+  const bool atomic = apply::IsAtomicStruct(schema);
+  known_.emplace_back(schema, atomic);
+  return atomic;
+}
 
 const char* JsonKindName(const rapidjson::Value& v) {
   if (v.IsObject()) return "map";
@@ -49,9 +64,10 @@ Shape RootShape(const patch::StrategicSchema* schema) {
 
 Shape MemberShape(const Shape& object, std::string_view name) {
   Shape s;
+  s.cache = object.cache;
   if (object.is_map) {  // a map's values all have the map's value type
     s.schema = object.schema;
-    s.atomic = IsAtomicStruct(s.schema);
+    s.atomic = IsAtomicStruct(object, s.schema);
     return s;
   }
   if (object.schema == nullptr) return s;
@@ -67,7 +83,7 @@ Shape MemberShape(const Shape& object, std::string_view name) {
       s.keys = KeysOf(name, f->merge_key);
     }
   }
-  s.atomic = !s.is_map && IsAtomicStruct(s.schema);
+  s.atomic = !s.is_map && IsAtomicStruct(object, s.schema);
   s.always_present = object.always_present && f->type != nullptr && !f->is_map && !f->merge_list &&
                      !s.atomic;
   // The one granular list typed objects never omit (no omitempty): a pod spec's containers.
@@ -79,30 +95,63 @@ Shape MemberShape(const Shape& object, std::string_view name) {
 
 Shape ItemShape(const Shape& list) {
   Shape s;
+  s.cache = list.cache;
   s.schema = list.schema;
-  s.atomic = IsAtomicStruct(s.schema);
+  s.atomic = IsAtomicStruct(list, s.schema);
   return s;
 }
 
-Result<std::vector<PathElement>> ItemElements(const rapidjson::Value& list, const Shape& shape,
-                                              const Path& path) {
+namespace {
+
+// The first item, in list order, whose element equals an earlier one's (out.size(): none).
+size_t FirstDuplicate(const std::vector<PathElement>& out) {
+  const size_t n = out.size();
+  if (n <= 16) {  // short lists (nearly all): pairwise
+    for (size_t j = 1; j < n; ++j) {
+      for (size_t i = 0; i < j; ++i) {
+        if (out[i] == out[j]) return j;
+      }
+    }
+    return n;
+  }
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return out[a] < out[b]; });
+  // In a run of equal elements (indexes increasing), the second one is where the list walk
+  // would first see the key again.
+  size_t first = n;
+  for (size_t k = 1; k < n; ++k) {
+    if (out[order[k - 1]] == out[order[k]] && (k < 2 || !(out[order[k - 2]] == out[order[k]]))) {
+      first = std::min(first, order[k]);
+    }
+  }
+  return first;
+}
+
+}  // namespace
+
+Result<std::vector<PathElement>> ItemElements(const rapidjson::Value& list, const Shape& shape) {
   std::vector<PathElement> out;
   if (!list.IsArray()) return out;
   out.reserve(list.Size());
-  std::set<PathElement> seen;
   // Messages are built only on error: this runs for every granular list of every object.
   auto error = [&](rapidjson::SizeType i, const std::string& what) {
-    return InvalidArgumentError(PathString(path) + ": element " + std::to_string(i) + ": " + what);
+    return InvalidArgumentError("element " + std::to_string(i) + ": " + what);
   };
+  std::optional<Status> item_error;
   rapidjson::SizeType i = 0;
   for (const rapidjson::Value& item : list.GetArray()) {
-    PathElement pe;
     if (shape.list == Shape::List::kMap) {
-      if (item.IsNull()) return error(i, "associative list with keys may not have a null element");
+      if (item.IsNull()) {
+        item_error = error(i, "associative list with keys may not have a null element");
+        break;
+      }
       if (!item.IsObject()) {
-        return error(i, "associative list with keys may not have non-map elements");
+        item_error = error(i, "associative list with keys may not have non-map elements");
+        break;
       }
       std::vector<std::pair<std::string, PathValue>> fields;
+      fields.reserve(shape.keys.size());
       for (const KeyField& k : shape.keys) {
         if (const rapidjson::Value* v = json::Member(item, k.name)) {
           fields.emplace_back(k.name, PathValue::FromJson(*v));
@@ -110,24 +159,29 @@ Result<std::vector<PathElement>> ItemElements(const rapidjson::Value& list, cons
           rapidjson::Value d(rapidjson::StringRef(k.default_value->data(), k.default_value->size()));
           fields.emplace_back(k.name, PathValue::FromJson(d));
         } else {
-          return error(i, "associative list with keys has an element that omits key field \"" +
-                              k.name + "\" (and doesn't have default value)");
+          item_error = error(i, "associative list with keys has an element that omits key field \"" +
+                                    k.name + "\" (and doesn't have default value)");
+          break;
         }
       }
-      pe = PathElement::Key(std::move(fields));
+      if (item_error) break;
+      out.push_back(PathElement::Key(std::move(fields)));
     } else {
       if (item.IsObject() || item.IsArray()) {
-        return error(i, std::string("associative list without keys has an element that's a ") +
-                            JsonKindName(item) + " type");
+        item_error = error(i, std::string("associative list without keys has an element that's a ") +
+                                  JsonKindName(item) + " type");
+        break;
       }
-      pe = PathElement::Value(PathValue::FromJson(item));
+      out.push_back(PathElement::Value(PathValue::FromJson(item)));
     }
-    if (!seen.insert(pe).second) {
-      return InvalidArgumentError(PathString(path) + ": duplicate entries for key " + pe.ToString());
-    }
-    out.push_back(std::move(pe));
     ++i;
   }
+  // The walk stops at the first problem: a repeated key before the item that cannot be keyed
+  // is the one reported.
+  if (size_t dup = FirstDuplicate(out); dup < out.size()) {
+    return InvalidArgumentError("duplicate entries for key " + out[dup].ToString());
+  }
+  if (item_error) return *item_error;
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/base/status.h"
@@ -34,6 +35,17 @@ namespace kite::apply {
 struct KeyField {
   std::string name;
   std::optional<std::string> default_value;  // a string the key takes when the item omits it
+};
+
+// Remembers, for one walk over an object, which schemas are atomic structs: a walk meets the
+// same few types again and again, and each check is several schema lookups. Schemas are
+// known by address, so a cache must not outlive the walk. Not thread-safe: one per walk.
+class ShapeCache {
+ public:
+  bool IsAtomicStruct(const patch::StrategicSchema* schema);
+
+ private:
+  std::vector<std::pair<const patch::StrategicSchema*, bool>> known_;
 };
 
 struct Shape {
@@ -49,6 +61,8 @@ struct Shape {
   // null (see Compare): a struct reached from the root through struct fields only (typed
   // objects hold it as {} when empty), and a pod spec's containers (never omitted).
   bool always_present = false;
+  // Optional; member and item shapes carry it on.
+  ShapeCache* cache = nullptr;
 };
 
 Shape RootShape(const patch::StrategicSchema* schema);
@@ -58,11 +72,11 @@ Shape MemberShape(const Shape& object, std::string_view name);
 Shape ItemShape(const Shape& list);
 
 // The path elements of the items of `list` (an array under a kMap or kSet shape), in order.
-// kInvalidArgument (message prefixed with `path`, structured-merge-diff's wording) for an
-// item that cannot be keyed (not an object, a missing key field without default; in a set,
-// an object or list item) and for duplicate keys.
-Result<std::vector<PathElement>> ItemElements(const rapidjson::Value& list, const Shape& shape,
-                                              const Path& path);
+// kInvalidArgument (structured-merge-diff's wording, without the list's path: callers that
+// report it put PathString and ": " before it) for the first item, in order, that cannot be
+// keyed (not an object, a missing key field without default; in a set, an object or list
+// item) or repeats an earlier item's key.
+Result<std::vector<PathElement>> ItemElements(const rapidjson::Value& list, const Shape& shape);
 
 // "map", "list", "string", "number", "bool" or "null", for error messages.
 const char* JsonKindName(const rapidjson::Value& value);

@@ -793,6 +793,285 @@ TEST_CASE("FieldSet: fieldsV1 round trip, ordering and unknown elements") {
   CHECK(PathElement::Value(PathValue::FromJson(J("\"a<b\""))).Serialize() == "v:\"a\\u003cb\"");
 }
 
+// ---------------------------------------------------------------------------------------
+// The field set's tree: cases a trie gets wrong easily.
+
+Path P(std::initializer_list<std::string_view> fields) {
+  Path p;
+  for (std::string_view f : fields) p.push_back(PathElement::Field(f));
+  return p;
+}
+
+PathElement KeyOf(std::string_view key_json) {
+  Result<PathElement> pe = PathElement::Parse("k:" + std::string(key_json));
+  REQUIRE(pe.ok());
+  return *pe;
+}
+
+PathElement ValueOf(std::string_view json_text) { return PathElement::Value(PathValue::FromJson(J(json_text))); }
+
+std::string V1(const FieldSet& set) {
+  Document d;
+  return json::ToJson(set.ToFieldsV1(d.GetAllocator()));
+}
+
+FieldSet FromV1(std::string_view text) {
+  Document d = J(text);
+  Result<FieldSet> set = FieldSet::FromFieldsV1(d);
+  REQUIRE(set.ok());
+  return std::move(set).value();
+}
+
+std::vector<std::string> Printed(const FieldSet& set) {
+  std::vector<std::string> out;
+  set.ForEach([&](const Path& p) { out.push_back(PathString(p)); });
+  return out;
+}
+
+TEST_CASE("FieldSet: a member with members below it, and erasing it") {
+  FieldSet s;
+  s.Insert(P({"a", "b"}));
+  s.Insert(P({"a"}));
+  s.Insert(P({"a", "c", "d"}));
+  CHECK(s.size() == 3);
+  CHECK(s.Has(P({"a"})));
+  CHECK(s.HasDescendant(P({"a"})));
+  CHECK_FALSE(s.Has(P({"a", "c"})));  // only on the way to a member
+  CHECK(s.Touches(P({"a", "c"})));
+  CHECK_FALSE(s.HasDescendant(P({"a", "b"})));
+  CHECK_FALSE(s.Touches(P({"b"})));
+  CHECK(V1(s) == R"({"f:a":{".":{},"f:b":{},"f:c":{"f:d":{}}}})");
+  CHECK(V1(s.Leaves()) == R"({"f:a":{"f:b":{},"f:c":{"f:d":{}}}})");
+
+  // Erasing a member that has members below it keeps them, and its node ("." goes).
+  s.Erase(P({"a"}));
+  CHECK_FALSE(s.Has(P({"a"})));
+  CHECK(s.HasDescendant(P({"a"})));
+  CHECK(s.size() == 2);
+  CHECK(V1(s) == R"({"f:a":{"f:b":{},"f:c":{"f:d":{}}}})");
+  // Erasing what is not there changes nothing; a path that only leads to members is none.
+  s.Erase(P({"a", "c"}));
+  s.Erase(P({"x", "y"}));
+  CHECK(s.size() == 2);
+  // The last member below a node takes the node with it: no empty object is left that
+  // would read back as a member.
+  s.Erase(P({"a", "c", "d"}));
+  CHECK(V1(s) == R"({"f:a":{"f:b":{}}})");
+  CHECK_FALSE(s.Touches(P({"a", "c"})));
+  s.Erase(P({"a", "b"}));
+  CHECK(s.empty());
+  CHECK(V1(s) == "{}");
+  CHECK(s == FieldSet());
+}
+
+TEST_CASE("FieldSet: union, difference and intersection of overlapping trees") {
+  const FieldSet a = FromV1(R"({"f:m":{".":{},"f:x":{},"f:y":{"f:z":{}}},"f:n":{"k:{\"name\":\"c\"}":{".":{},"f:image":{}}}})");
+  const FieldSet b = FromV1(R"({"f:m":{"f:x":{},"f:y":{".":{},"f:w":{}}},"f:n":{"k:{\"name\":\"c\"}":{"f:image":{}}},"f:o":{}})");
+
+  const FieldSet u = a.Union(b);
+  CHECK(V1(u) == Compact(R"({"f:m":{".":{},"f:x":{},"f:y":{".":{},"f:w":{},"f:z":{}}},
+      "f:n":{"k:{\"name\":\"c\"}":{".":{},"f:image":{}}},"f:o":{}})"));
+  CHECK(u == b.Union(a));
+  CHECK(u.size() == a.size() + b.size() - a.Intersection(b).size());
+
+  const FieldSet d = a.Difference(b);
+  CHECK(V1(d) == Compact(R"({"f:m":{".":{},"f:y":{"f:z":{}}},"f:n":{"k:{\"name\":\"c\"}":{}}})"));
+  CHECK(V1(b.Difference(a)) == Compact(R"({"f:m":{"f:y":{".":{},"f:w":{}}},"f:o":{}})"));
+  CHECK(V1(a.Intersection(b)) == Compact(R"({"f:m":{"f:x":{}},"f:n":{"k:{\"name\":\"c\"}":{"f:image":{}}}})"));
+  CHECK(a.Difference(a).empty());
+  CHECK(a.Intersection(FieldSet()).empty());
+
+  // The in-place forms agree with the copying ones.
+  FieldSet in_place = a;
+  in_place.InsertAll(b);
+  CHECK(in_place == u);
+  in_place = a;
+  in_place.EraseAll(b);
+  CHECK(in_place == d);
+  // Subtracting everything below a node removes the node.
+  in_place.EraseAll(FromV1(R"({"f:m":{"f:y":{"f:z":{}}}})"));
+  CHECK(V1(in_place) == Compact(R"({"f:m":{},"f:n":{"k:{\"name\":\"c\"}":{}}})"));
+
+  // Recursive difference drops whole subtrees under a member of the prefixes.
+  CHECK(V1(a.RecursiveDifference(FromV1(R"({"f:m":{"f:y":{}}})"))) ==
+        Compact(R"({"f:m":{".":{},"f:x":{}},"f:n":{"k:{\"name\":\"c\"}":{".":{},"f:image":{}}}})"));
+  CHECK(V1(a.RecursiveDifference(FromV1(R"({"f:m":{"f:y":{"f:q":{}}}})"))) == V1(a));
+  FieldSet everything;
+  everything.Insert({});
+  CHECK(a.RecursiveDifference(everything).empty());
+
+  // A set built in another order is the same set.
+  FieldSet shuffled;
+  a.ForEach([&](const Path& p) { shuffled.Insert(p); });
+  FieldSet reversed;
+  std::vector<Path> paths = a.Paths();
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) reversed.Insert(*it);
+  CHECK(shuffled == a);
+  CHECK(reversed == a);
+  CHECK_FALSE(reversed == b);
+}
+
+TEST_CASE("FieldSet: fieldsV1 key order with fields, keys, values and indexes mixed") {
+  FieldSet s;
+  const Path base = P({"l"});
+  auto under = [&](PathElement e) {
+    Path p = base;
+    p.push_back(std::move(e));
+    return p;
+  };
+  // Inserted out of order on purpose.
+  for (const PathElement& e : {PathElement::Index(10), PathElement::Index(2), ValueOf("null"), ValueOf(R"({"b":1,"a":2})"),
+                               ValueOf("[1]"), ValueOf("true"), ValueOf("false"), ValueOf(R"("b")"), ValueOf(R"("a")"),
+                               ValueOf("10"), ValueOf("9"), ValueOf("-1.5"), KeyOf(R"({"name":"b"})"),
+                               KeyOf(R"({"name":"a","x":1})"), KeyOf(R"({"name":"a"})"), PathElement::Field("z"),
+                               PathElement::Field("B"), PathElement::Field("a")}) {
+    s.Insert(under(e));
+  }
+  CHECK(V1(s) == Compact(R"({"f:l":{"f:B":{},"f:a":{},"f:z":{},
+      "k:{\"name\":\"a\"}":{},"k:{\"name\":\"a\",\"x\":1}":{},"k:{\"name\":\"b\"}":{},
+      "v:-1.5":{},"v:9":{},"v:10":{},"v:\"a\"":{},"v:\"b\"":{},"v:false":{},"v:true":{},"v:[1]":{},
+      "v:{\"a\":2,\"b\":1}":{},"v:null":{},"i:2":{},"i:10":{}}})"));
+  CHECK(s.size() == 18);
+  // Numbers compare by value; keys are the same element however fieldsV1 spells them.
+  CHECK(s.Has(under(ValueOf("10.0"))));
+  CHECK(s.Has(under(KeyOf(R"( { "x" : 1.0 , "name" : "a" } )"))));
+  CHECK_FALSE(s.Has(under(KeyOf(R"({"name":"a","x":2})"))));
+  // Read back (keys in another order, another spelling) it is the same set, written the same.
+  const FieldSet read = FromV1(R"({"f:l":{"i:10":{},"v:10.0":{},"k:{\"x\":1,\"name\":\"a\"}":{},"f:z":{},
+      "v:{\"a\":2.0,\"b\":1}":{},"v:null":{},"v:[1]":{},"v:true":{},"v:false":{},"v:\"b\"":{},"v:\"a\"":{},
+      "v:9":{},"v:-1.5":{},"k:{\"name\":\"b\"}":{},"k:{ \"name\":\"a\" }":{},"f:B":{},"f:a":{},"i:2":{}}})");
+  CHECK(read == s);
+  CHECK(V1(read) == V1(s));
+  // Repeated keys (one spelled differently) merge into one node, members and children alike.
+  const FieldSet merged = FromV1(R"({"f:a":{"v:1":{}},"f:b":{},"f:a":{"v:1.0":{"f:x":{}}}})");
+  CHECK(V1(merged) == Compact(R"({"f:a":{"v:1":{".":{},"f:x":{}}},"f:b":{}})"));
+  CHECK(Printed(merged) == std::vector<std::string>{".a[=1]", ".a[=1].x", ".b"});
+}
+
+TEST_CASE("FieldSet: ForEach visits a path before the paths below it, siblings in order") {
+  const FieldSet s = FromV1(R"({"f:spec":{".":{},"f:containers":{"k:{\"name\":\"b\"}":{".":{},"f:image":{}},
+      "k:{\"name\":\"a\"}":{"f:image":{}}},"f:replicas":{}},"f:metadata":{"f:labels":{"f:x":{}}}})");
+  CHECK(Printed(s) == std::vector<std::string>{
+                          ".metadata.labels.x", ".spec", ".spec.containers[name=\"a\"].image",
+                          ".spec.containers[name=\"b\"]", ".spec.containers[name=\"b\"].image", ".spec.replicas"});
+  CHECK(s.Paths().size() == s.size());
+  CHECK(Printed(s.Leaves()) == std::vector<std::string>{".metadata.labels.x", ".spec.containers[name=\"a\"].image",
+                                                          ".spec.containers[name=\"b\"].image", ".spec.replicas"});
+  const FieldSet::Node* spec = s.root().FindField("spec");
+  REQUIRE(spec != nullptr);
+  CHECK(spec->member());
+  REQUIRE(spec->children().size() == 2);
+  CHECK(spec->children()[0].element() == PathElement::Field("containers"));
+  CHECK(spec->Find(PathElement::Field("replicas")) != nullptr);
+  CHECK(spec->FindField("status") == nullptr);
+}
+
+TEST_CASE("FieldSet: the depth limit") {
+  auto nested = [](int levels) {
+    std::string text;
+    for (int i = 0; i < levels; ++i) text += "{\"f:a\":";
+    text += "{}";
+    for (int i = 0; i < levels; ++i) text += "}";
+    return text;
+  };
+  // A member kMaxDepth elements long is read and written back.
+  Document ok = J(nested(FieldSet::kMaxDepth));
+  Result<FieldSet> deep = FieldSet::FromFieldsV1(ok);
+  REQUIRE(deep.ok());
+  CHECK(deep->size() == 1);
+  Path path(FieldSet::kMaxDepth, PathElement::Field("a"));
+  CHECK(deep->Has(path));
+  CHECK(V1(*deep) == nested(FieldSet::kMaxDepth));
+  FieldSet copy = *deep;
+  copy.Erase(path);
+  CHECK(copy.empty());
+  // One more is refused, as is anything far deeper, without deep recursion.
+  for (int levels : {FieldSet::kMaxDepth + 1, 20000}) {
+    Document too_deep = J(nested(levels));
+    Result<FieldSet> r = FieldSet::FromFieldsV1(too_deep);
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK(r.status().message() == "fieldsV1: nested too deeply");
+  }
+  // Broken trees name where they broke.
+  Document bad = J(R"({"f:spec":{"k:{\"name\":\"a\"}":{"v:1":[]}}})");
+  CHECK(FieldSet::FromFieldsV1(bad).status().message() ==
+        R"(fieldsV1: expected an object at ".spec[name="a"][=1]")");
+}
+
+TEST_CASE("FieldSet::Builder: siblings in any order and more than once, several outputs") {
+  FieldSet::Builder b(2);
+  const PathElement key = KeyOf(R"({"name":"x"})");
+  b.PushField("z");
+  b.MarkMember(0);
+  b.Pop();
+  b.PushField("a");
+  b.PushField("unmarked");  // makes no node
+  b.Pop();
+  b.Push(key);
+  CHECK(b.CurrentPath() == ".a[name=\"x\"]");
+  b.PushField("image");
+  b.MarkMember(1);
+  b.Pop();
+  b.MarkMember(0);
+  b.Pop();
+  b.PushField("c");
+  b.MarkMember(0);
+  b.Pop();
+  b.PushField("b");
+  b.MarkMember(0);
+  b.Pop();
+  b.PushField("c");  // again: merged with the first "c"
+  b.PushField("d");
+  b.MarkMember(0);
+  b.Pop();
+  b.Pop();
+  b.Pop();
+  b.PushField("m");
+  b.MarkMember(1);
+  b.Pop();
+  CHECK(b.depth() == 0);
+  const FieldSet first = b.Finish(0);
+  const FieldSet second = b.Finish(1);
+  CHECK(V1(first) == Compact(R"({"f:a":{"f:b":{},"f:c":{".":{},"f:d":{}},"k:{\"name\":\"x\"}":{}},"f:z":{}})"));
+  CHECK(V1(second) == Compact(R"({"f:a":{"k:{\"name\":\"x\"}":{"f:image":{}}},"f:m":{}})"));
+  FieldSet expected;
+  expected.Insert(P({"a", "b"}));
+  expected.Insert(P({"a", "c"}));
+  expected.Insert(P({"a", "c", "d"}));
+  expected.Insert({PathElement::Field("a"), key});
+  expected.Insert(P({"z"}));
+  CHECK(first == expected);
+}
+
+TEST_CASE("apply: the first repeated key of a long list is the one reported") {
+  // Items 5 and 17 repeat items 2 and 0; item 5 comes first in the list.
+  std::string items;
+  for (int i = 0; i < 20; ++i) {
+    int v = i == 5 ? 2 : i == 17 ? 0 : i;
+    items += (i ? "," : "") + ("\"f" + std::to_string(v) + "\"");
+  }
+  Document config = J(R"({"metadata":{"name":"web","finalizers":[)" + items + "]}}");
+  Result<ApplyOutcome> out = Apply(nullptr, config, Who("kubectl"), false, Deploy(), kDeploymentMain);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.status().message() == ".metadata.finalizers: duplicate entries for key [=\"f2\"]");
+  // A repeated key after an item that cannot be keyed: the item is reported.
+  std::string odd = R"("a","b",{"x":1})";
+  for (int i = 0; i < 20; ++i) odd += ",\"a\"";
+  Document config2 = J(R"({"metadata":{"name":"web","finalizers":[)" + odd + "]}}");
+  out = Apply(nullptr, config2, Who("kubectl"), false, Deploy(), kDeploymentMain);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.status().message() ==
+        ".metadata.finalizers: element 2: associative list without keys has an element that's a map type");
+  // A long list without repeats is owned item by item.
+  std::string unique;
+  for (int i = 0; i < 30; ++i) unique += (i ? "," : "") + ("\"f" + std::to_string(29 - i) + "\"");
+  Document v = MustApply(nullptr, R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","finalizers":[)" +
+                                      unique + "]}}",
+                         Who("kubectl"));
+  std::string fields = Fields(v, "kubectl");
+  CHECK(fields.find("\"v:\\\"f0\\\"\":{},\"v:\\\"f1\\\"\":{},\"v:\\\"f10\\\"\"") != std::string::npos);
+}
+
 TEST_CASE("managedFields: more than ten updaters are merged into ancient-changes") {
   ManagedFields managed;
   for (int i = 0; i < 12; ++i) {
