@@ -2,7 +2,9 @@
 // update rules, and CronJobs with their schedules and time zones.
 #include <cctype>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "src/server/admission/kinds.h"
 #include "src/server/admission/pod_validation.h"
@@ -16,10 +18,162 @@ namespace {
 
 constexpr const char* kControllerUid = "batch.kubernetes.io/controller-uid";
 constexpr const char* kJobName = "batch.kubernetes.io/job-name";
-constexpr int64_t kMaxIndexedCompletions = 100000;
+// Upstream's maxParallelismForIndexedJob and maxFailedIndexesForIndexedJob.
+constexpr int64_t kMaxIndexedParallelism = 100000;
+constexpr int64_t kMaxFailedIndexes = 100000;
+// Above this many completions a Job with backoffLimitPerIndex needs maxFailedIndexes, and
+// both it and parallelism are held to kLimitForHighCompletions.
+constexpr int64_t kCompletionsSoftLimit = 100000;
+constexpr int64_t kLimitForHighCompletions = 10000;
+constexpr size_t kMaxPodFailurePolicyRules = 20;
+constexpr size_t kMaxOnExitCodesValues = 255;
+constexpr size_t kMaxOnPodConditionsPatterns = 20;
+constexpr size_t kMaxManagedByLength = 63;
 
 std::string_view Str(Causes& c, const Value* parent, std::string_view name, const std::string& path) {
   return GetString(&c, parent, name, path).value_or("");
+}
+
+// An Invalid cause whose value Kubernetes leaves out (field.OmitValueType).
+void InvalidOmitValue(Causes& c, std::string path, const std::string& detail) {
+  c.Add({"FieldValueInvalid", "Invalid value: " + detail, std::move(path)});
+}
+
+// apimachinery's IsDomainPrefixedPath ("acme.io/foo").
+void CheckDomainPrefixedPath(Causes& c, const std::string& path, std::string_view value) {
+  if (value.empty()) {
+    c.Required(path);
+    return;
+  }
+  size_t slash = value.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == value.size()) {
+    c.Invalid(path, value, "must be a domain-prefixed path (such as \"acme.io/foo\")");
+    return;
+  }
+  std::string_view host = value.substr(0, slash);
+  c.InvalidEach(path, host, Dns1123SubdomainErrors(host));
+  std::string_view rest = value.substr(slash + 1);
+  constexpr std::string_view kPathPunctuation = "/-._~%!$&'()*+,;=:";
+  for (char ch : rest) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && kPathPunctuation.find(ch) == std::string_view::npos) {
+      c.Invalid(path, rest, R"(Invalid path (regex used for validation is '[A-Za-z0-9/\-._~%!$&'()*+,;=:]+'))");
+      return;
+    }
+  }
+}
+
+// Go's %#v of a []int32.
+std::string GoInt32Slice(const std::vector<int64_t>& values, bool nil) {
+  if (nil) return "[]int32(nil)";
+  std::string out = "[]int32{";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + "}";
+}
+
+void CheckOnExitCodes(Causes& c, const Value& req, const std::string& path,
+                      const std::set<std::string_view>& containers) {
+  std::string op_path = Child(path, "operator");
+  std::string_view op = Str(c, &req, "operator", op_path);
+  if (op.empty()) {
+    c.Required(op_path, R"(valid values: ["In" "NotIn"])");
+  } else if (op != "In" && op != "NotIn") {
+    c.NotSupported(op_path, op, {"In", "NotIn"});
+  }
+  std::string name_path = Child(path, "containerName");
+  if (std::optional<std::string_view> name = GetString(&c, &req, "containerName", name_path);
+      name && !containers.count(*name)) {
+    c.Invalid(name_path, *name, "must be one of the container or initContainer names in the pod template");
+  }
+  std::string values_path = Child(path, "values");
+  const Value* list = GetArray(&c, &req, "values", values_path);
+  std::vector<int64_t> values;
+  if (list) {
+    for (const Value& v : list->GetArray()) {
+      if (v.IsInt64()) values.push_back(v.GetInt64());
+    }
+  }
+  if (values.empty()) {
+    c.InvalidRaw(values_path, GoInt32Slice(values, list == nullptr), "at least one value is required");
+  } else if (values.size() > kMaxOnExitCodesValues) {
+    c.Add(validation::TooManyCause(values_path, values.size(), kMaxOnExitCodesValues));
+  }
+  std::set<int64_t> seen;
+  bool ordered = true;
+  for (size_t j = 0; j < values.size(); ++j) {
+    std::string value_path = Index(values_path, j);
+    if (op == "In" && values[j] == 0) c.InvalidInt(value_path, 0, "must not be 0 for the In operator");
+    if (!seen.insert(values[j]).second) c.DuplicateRaw(value_path, std::to_string(values[j]));
+    if (j > 0 && values[j - 1] > values[j]) ordered = false;
+  }
+  if (!ordered) c.InvalidRaw(values_path, GoInt32Slice(values, false), "must be ordered");
+}
+
+void CheckOnPodConditions(Causes& c, const Value& patterns, const std::string& path) {
+  if (patterns.Size() > kMaxOnPodConditionsPatterns) {
+    c.Add(validation::TooManyCause(path, patterns.Size(), kMaxOnPodConditionsPatterns));
+  }
+  for (rapidjson::SizeType j = 0; j < patterns.Size(); ++j) {
+    std::string pattern_path = Index(path, j);
+    const Value* pattern = ElementObject(&c, patterns[j], pattern_path);
+    if (!pattern) continue;
+    std::string type_path = Child(pattern_path, "type");
+    std::string_view type = Str(c, pattern, "type", type_path);
+    c.InvalidEach(type_path, type, QualifiedNameErrors(type));
+    std::string status_path = Child(pattern_path, "status");
+    std::string_view status = Str(c, pattern, "status", status_path);
+    if (status.empty()) {
+      c.Required(status_path, R"(valid values: ["False" "True" "Unknown"])");
+    } else if (status != "False" && status != "True" && status != "Unknown") {
+      c.NotSupported(status_path, status, {"False", "True", "Unknown"});
+    }
+  }
+}
+
+// validatePodFailurePolicy.
+void CheckPodFailurePolicy(Causes& c, const Value* spec, const Value& policy, bool has_backoff_limit_per_index,
+                           const std::string& path) {
+  std::string rules_path = Child(path, "rules");
+  const Value* rules = GetArray(&c, &policy, "rules", rules_path);
+  if (!rules) return;
+  if (rules->Size() > kMaxPodFailurePolicyRules) {
+    c.Add(validation::TooManyCause(rules_path, rules->Size(), kMaxPodFailurePolicyRules));
+  }
+  std::set<std::string_view> containers;
+  const Value* pod_spec = Get(Get(spec, "template"), "spec");
+  for (const char* field : {"containers", "initContainers"}) {
+    const Value* list = Get(pod_spec, field);
+    if (!list || !list->IsArray()) continue;
+    for (const Value& container : list->GetArray()) {
+      if (const Value* name = Get(&container, "name"); name && name->IsString()) {
+        containers.insert(std::string_view(name->GetString(), name->GetStringLength()));
+      }
+    }
+  }
+  for (rapidjson::SizeType i = 0; i < rules->Size(); ++i) {
+    std::string rule_path = Index(rules_path, i);
+    const Value* rule = ElementObject(&c, (*rules)[i], rule_path);
+    if (!rule) continue;
+    std::string action_path = Child(rule_path, "action");
+    std::string_view action = Str(c, rule, "action", action_path);
+    if (action.empty()) {
+      c.Required(action_path, R"(valid values: ["Count" "FailIndex" "FailJob" "Ignore"])");
+    } else if (action == "FailIndex") {
+      if (!has_backoff_limit_per_index) c.Invalid(action_path, action, "requires the backoffLimitPerIndex to be set");
+    } else if (action != "Count" && action != "FailJob" && action != "Ignore") {
+      c.NotSupported(action_path, action, {"Count", "FailIndex", "FailJob", "Ignore"});
+    }
+    const Value* on_exit = GetObject(&c, rule, "onExitCodes", Child(rule_path, "onExitCodes"));
+    const Value* on_conditions = GetArray(&c, rule, "onPodConditions", Child(rule_path, "onPodConditions"));
+    bool has_conditions = on_conditions && !on_conditions->Empty();
+    if (on_exit) CheckOnExitCodes(c, *on_exit, Child(rule_path, "onExitCodes"), containers);
+    if (has_conditions) CheckOnPodConditions(c, *on_conditions, Child(rule_path, "onPodConditions"));
+    if (on_exit && has_conditions) {
+      InvalidOmitValue(c, rule_path, "specifying both OnExitCodes and OnPodConditions is not supported");
+    }
+    if (!on_exit && !has_conditions) {
+      InvalidOmitValue(c, rule_path, "specifying one of OnExitCodes and OnPodConditions is required");
+    }
+  }
 }
 
 // validateJobSpec: what Jobs and job templates share.
@@ -29,32 +183,61 @@ void CheckJobSpec(Causes& c, const Value* spec, const std::string& path) {
   }
   CheckNonNegative(c, Child(path, "activeDeadlineSeconds"),
                    GetInt(&c, spec, "activeDeadlineSeconds", Child(path, "activeDeadlineSeconds")));
+  std::string per_index_path = Child(path, "backoffLimitPerIndex");
+  std::optional<int64_t> per_index = GetInt32(&c, spec, "backoffLimitPerIndex", per_index_path);
+  CheckNonNegative(c, per_index_path, per_index);
+  std::string max_failed_path = Child(path, "maxFailedIndexes");
+  std::optional<int64_t> max_failed = GetInt32(&c, spec, "maxFailedIndexes", max_failed_path);
+  if (max_failed) {
+    CheckNonNegative(c, max_failed_path, max_failed);
+    if (!per_index) c.Required(per_index_path, "when maxFailedIndexes is specified");
+  }
+  std::string managed_by_path = Child(path, "managedBy");
+  if (std::optional<std::string_view> managed_by = GetString(&c, spec, "managedBy", managed_by_path)) {
+    CheckDomainPrefixedPath(c, managed_by_path, *managed_by);
+    if (managed_by->size() > kMaxManagedByLength) c.TooLong(managed_by_path, kMaxManagedByLength);
+  }
   std::optional<std::string_view> mode = GetString(&c, spec, "completionMode", Child(path, "completionMode"));
   if (mode && *mode != "NonIndexed" && *mode != "Indexed") {
     c.NotSupported(Child(path, "completionMode"), *mode, {"NonIndexed", "Indexed"});
   }
   if (mode && *mode == "Indexed") {
     std::optional<int64_t> completions = GetInt32(nullptr, spec, "completions", "");
-    if (!completions) {
-      c.Required(Child(path, "completions"), "when completion mode is Indexed");
-    } else if (*completions > kMaxIndexedCompletions) {
-      c.InvalidInt(Child(path, "completions"), *completions,
-                   "must be less than or equal to 100000 when completion mode is Indexed");
-    }
+    if (!completions) c.Required(Child(path, "completions"), "when completion mode is Indexed");
     std::optional<int64_t> parallelism = GetInt32(nullptr, spec, "parallelism", "");
-    if (parallelism && *parallelism > kMaxIndexedCompletions) {
+    if (parallelism && *parallelism > kMaxIndexedParallelism) {
       c.InvalidInt(Child(path, "parallelism"), *parallelism,
                    "must be less than or equal to 100000 when completion mode is Indexed");
     }
-  }
-  if (std::optional<int64_t> per_index = GetInt32(&c, spec, "backoffLimitPerIndex", Child(path, "backoffLimitPerIndex"))) {
-    CheckNonNegative(c, Child(path, "backoffLimitPerIndex"), per_index);
-    if (!mode || *mode != "Indexed") {
-      c.InvalidInt(Child(path, "backoffLimitPerIndex"), *per_index, "requires indexed completion mode");
+    if (completions && max_failed && *max_failed > *completions) {
+      c.InvalidInt(max_failed_path, *max_failed, "must be less than or equal to completions");
+    }
+    if (max_failed && *max_failed > kMaxFailedIndexes) {
+      c.InvalidInt(max_failed_path, *max_failed, "must be less than or equal to 100000");
+    }
+    if (completions && *completions > kCompletionsSoftLimit && per_index) {
+      const std::string high = " when completions are above 100000 and used with backoff limit per index";
+      if (!max_failed) c.Required(max_failed_path, "must be specified when completions is above 100000");
+      if (parallelism && *parallelism > kLimitForHighCompletions) {
+        c.InvalidInt(Child(path, "parallelism"), *parallelism, "must be less than or equal to 10000" + high);
+      }
+      if (max_failed && *max_failed > kLimitForHighCompletions) {
+        c.InvalidInt(max_failed_path, *max_failed, "must be less than or equal to 10000" + high);
+      }
     }
   }
+  if (!mode || *mode == "NonIndexed") {
+    if (per_index) c.InvalidInt(per_index_path, *per_index, "requires indexed completion mode");
+    if (max_failed) c.InvalidInt(max_failed_path, *max_failed, "requires indexed completion mode");
+  }
+  std::string failure_policy_path = Child(path, "podFailurePolicy");
+  const Value* failure_policy = GetObject(&c, spec, "podFailurePolicy", failure_policy_path);
+  if (failure_policy) CheckPodFailurePolicy(c, spec, *failure_policy, per_index.has_value(), failure_policy_path);
   if (std::optional<std::string_view> policy = GetString(&c, spec, "podReplacementPolicy", Child(path, "podReplacementPolicy"))) {
-    if (*policy != "Failed" && *policy != "TerminatingOrFailed") {
+    if (failure_policy) {
+      // With a podFailurePolicy only failed pods are replaced.
+      if (*policy != "Failed") c.NotSupported(Child(path, "podReplacementPolicy"), *policy, {"Failed"});
+    } else if (*policy != "Failed" && *policy != "TerminatingOrFailed") {
       c.NotSupported(Child(path, "podReplacementPolicy"), *policy, {"Failed", "TerminatingOrFailed"});
     }
   }
@@ -62,8 +245,11 @@ void CheckJobSpec(Causes& c, const Value* spec, const std::string& path) {
   ValidatePodTemplateSpec(c, tmpl, Child(path, "template"));
   const Value* pod_spec = Get(tmpl, "spec");
   std::string_view restart = pod_spec ? json::StringMember(*pod_spec, "restartPolicy") : "";
+  std::string restart_path = Child(Child(Child(path, "template"), "spec"), "restartPolicy");
   if (restart != "OnFailure" && restart != "Never") {
-    c.NotSupported(Child(Child(Child(path, "template"), "spec"), "restartPolicy"), restart, {"OnFailure", "Never"});
+    c.NotSupported(restart_path, restart, {"OnFailure", "Never"});
+  } else if (failure_policy && restart != "Never") {
+    c.Invalid(restart_path, restart, "only \"Never\" is supported when podFailurePolicy is specified");
   }
 }
 

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 #include <map>
 #include <set>
 
 #include "src/server/controllers/pod_control.h"
+#include "src/server/controllers/pod_failure_policy.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::controllers {
@@ -63,8 +65,14 @@ IndexIntervals IndexIntervals::Parse(std::string_view text, int64_t completions)
 }
 
 IndexIntervals IndexIntervals::With(std::vector<int64_t> indexes) const {
+  IndexIntervals single;
+  for (int64_t ix : indexes) single.intervals_.push_back({ix, ix});
+  return Union(single);
+}
+
+IndexIntervals IndexIntervals::Union(const IndexIntervals& other) const {
   std::vector<Interval> all = intervals_;
-  for (int64_t ix : indexes) all.push_back({ix, ix});
+  all.insert(all.end(), other.intervals_.begin(), other.intervals_.end());
   std::sort(all.begin(), all.end(), [](const Interval& x, const Interval& y) { return x.first < y.first; });
   IndexIntervals out;
   for (const Interval& iv : all) {
@@ -187,6 +195,44 @@ std::optional<std::string> MatchSuccessPolicy(const Value* policy, int64_t compl
 
 namespace {
 
+int32_t CountAnnotation(const Value& pod, const char* key) {
+  const Value* md = json::Member(pod, "metadata");
+  const Value* annotations = md ? json::Member(*md, "annotations") : nullptr;
+  const Value* v = annotations ? json::Member(*annotations, key) : nullptr;
+  if (!v || !v->IsString()) return 0;
+  std::optional<int64_t> n = ParseIndex(std::string_view(v->GetString(), v->GetStringLength()));
+  if (!n || *n < 0 || *n > std::numeric_limits<int32_t>::max()) return 0;
+  return static_cast<int32_t>(*n);
+}
+
+int32_t PlusOne(int32_t n) { return n == std::numeric_limits<int32_t>::max() ? n : n + 1; }
+
+}  // namespace
+
+IndexFailureCounts IndexFailureCountsOf(const Value& pod) {
+  return {CountAnnotation(pod, kJobIndexFailureCountAnnotation),
+          CountAnnotation(pod, kJobIndexIgnoredFailureCountAnnotation)};
+}
+
+IndexFailureCounts ReplacementIndexFailureCounts(const Value* policy, const Value* replaced) {
+  if (!replaced) return {};
+  IndexFailureCounts counts = IndexFailureCountsOf(*replaced);
+  if (MatchPodFailurePolicy(policy, *replaced).count_failed) {
+    counts.failed = PlusOne(counts.failed);
+  } else {
+    counts.ignored = PlusOne(counts.ignored);
+  }
+  return counts;
+}
+
+bool FailsIndex(const Value* policy, const Value& pod, int64_t backoff_limit_per_index) {
+  PodFailurePolicyMatch match = MatchPodFailurePolicy(policy, pod);
+  if (match.action == "FailIndex") return true;
+  return match.count_failed && IndexFailureCountsOf(pod).failed >= backoff_limit_per_index;
+}
+
+namespace {
+
 void AddEnvTo(Value& container, rapidjson::Document::AllocatorType& a) {
   if (!container.IsObject()) return;
   Value* env = json::MutableMember(container, "env");
@@ -228,6 +274,14 @@ void AddCompletionIndexEnv(Value& pod, rapidjson::Document::AllocatorType& a) {
     Value* list = json::MutableMember(*spec, field);
     if (!list || !list->IsArray()) continue;
     for (Value& c : list->GetArray()) AddEnvTo(c, a);
+  }
+}
+
+void SetIndexFailureCounts(Value& pod, IndexFailureCounts counts, rapidjson::Document::AllocatorType& a) {
+  Value& md = json::EnsureObjectMember(pod, "metadata", a);
+  SetStringEntry(md, "annotations", kJobIndexFailureCountAnnotation, std::to_string(counts.failed), a);
+  if (counts.ignored > 0) {
+    SetStringEntry(md, "annotations", kJobIndexIgnoredFailureCountAnnotation, std::to_string(counts.ignored), a);
   }
 }
 

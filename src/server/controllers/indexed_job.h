@@ -1,7 +1,8 @@
 // What the Job controller needs for completionMode Indexed (Kubernetes' indexed_job_utils):
 // a pod's completion index, sets of indexes in the compressed interval form of
-// status.completedIndexes ("1,3-5,7"), the lowest indexes still to start, duplicate pods of
-// one index to delete, and how an index's pod differs from the template.
+// status.completedIndexes and status.failedIndexes ("1,3-5,7"), the lowest indexes still to
+// start, duplicate pods of one index to delete, how an index's pod differs from the
+// template, and the per-index failure counts of backoffLimitPerIndex.
 //
 // Thread-safety: every function is pure; an IndexIntervals value is not synchronized.
 #pragma once
@@ -41,6 +42,8 @@ class IndexIntervals {
 
   // This set plus `indexes` (any order, duplicates allowed).
   IndexIntervals With(std::vector<int64_t> indexes) const;
+  // This set plus every index of `other`.
+  IndexIntervals Union(const IndexIntervals& other) const;
   bool Has(int64_t index) const;
   // How many indexes the set holds.
   int64_t Total() const;
@@ -71,6 +74,38 @@ std::vector<client::ObjectPtr> PodsWithDuplicateIndexes(const std::vector<client
 // met (a rule whose succeededIndexes parse to nothing is skipped).
 std::optional<std::string> MatchSuccessPolicy(const rapidjson::Value* policy, int64_t completions,
                                               const IndexIntervals& succeeded);
+
+// --- backoffLimitPerIndex ------------------------------------------------------------------
+
+// On each pod the controller creates for an index of a Job with backoffLimitPerIndex: how
+// many earlier pods of that index failed and counted (always set, "0" on the first pod), and
+// how many failed but a podFailurePolicy Ignore rule left uncounted (set only when > 0).
+inline constexpr char kJobIndexFailureCountAnnotation[] = "batch.kubernetes.io/job-index-failure-count";
+inline constexpr char kJobIndexIgnoredFailureCountAnnotation[] =
+    "batch.kubernetes.io/job-index-ignored-failure-count";
+
+struct IndexFailureCounts {
+  int32_t failed = 0;   // counted failures (kJobIndexFailureCountAnnotation)
+  int32_t ignored = 0;  // Ignore'd failures (kJobIndexIgnoredFailureCountAnnotation)
+};
+
+// The pod's counts as its annotations state them; a count that is absent, not a decimal
+// number, negative or above the int32 range is 0 (as Kubernetes, which cannot trust
+// annotations a user may edit).
+IndexFailureCounts IndexFailureCountsOf(const rapidjson::Value& pod);
+
+// The counts for the pod replacing `replaced`, a failed pod of the same index: its counts
+// plus its own failure, as counted or (a podFailurePolicy rule Ignores it) ignored. {0, 0}
+// when nothing is replaced. `policy` is spec.podFailurePolicy (nullptr: none).
+IndexFailureCounts ReplacementIndexFailureCounts(const rapidjson::Value* policy, const rapidjson::Value* replaced);
+
+// Sets the two annotations on a pod (or pod template) to `counts`.
+void SetIndexFailureCounts(rapidjson::Value& pod, IndexFailureCounts counts, rapidjson::Document::AllocatorType& a);
+
+// Whether the failed pod `pod` fails its index for good (Kubernetes' isIndexFailed): a
+// podFailurePolicy FailIndex rule matches it, or its failure counts and the index had
+// already failed `backoff_limit_per_index` times before it.
+bool FailsIndex(const rapidjson::Value* policy, const rapidjson::Value& pod, int64_t backoff_limit_per_index);
 
 // Adds env JOB_COMPLETION_INDEX, from the downward API field
 // metadata.labels['batch.kubernetes.io/job-completion-index'], to every container and init

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <limits>
 
 #include "src/server/client/well_known_resources.h"
 #include "src/server/controllers/indexed_job.h"
@@ -20,6 +21,8 @@ namespace {
 constexpr std::string_view kApiVersion = "batch/v1";
 constexpr std::string_view kKind = "Job";
 constexpr std::string_view kOrphanPodPrefix = "pod:";
+// spec.managedBy naming this controller (Kubernetes' batch.JobControllerName).
+constexpr std::string_view kJobControllerName = "kubernetes.io/job-controller";
 
 const std::string kRemoveFinalizerPatch =
     std::string(R"({"metadata":{"$deleteFromPrimitiveList/finalizers":[")") + kJobTrackingFinalizer + R"("]}})";
@@ -41,6 +44,9 @@ struct JobSpec {
   std::optional<int64_t> completions;
   int64_t parallelism = 1;
   int64_t backoff_limit = 6;
+  // Indexed Jobs only: spec.backoffLimitPerIndex and spec.maxFailedIndexes.
+  std::optional<int64_t> backoff_limit_per_index;
+  std::optional<int64_t> max_failed_indexes;
   std::optional<int64_t> active_deadline_seconds;
   std::optional<int64_t> ttl_seconds_after_finished;
   bool suspend = false;
@@ -68,7 +74,9 @@ JobSpec ParseSpec(const Value& job) {
   std::optional<int64_t> parallelism = IntField(spec, "parallelism");
   if (!s.completions && !parallelism) s.completions = 1;  // SetDefaults_Job
   s.parallelism = std::max<int64_t>(0, parallelism.value_or(1));
-  s.backoff_limit = IntField(spec, "backoffLimit").value_or(6);
+  std::optional<int64_t> per_index = IntField(spec, "backoffLimitPerIndex");
+  // SetDefaults_Job: with a limit per index, the global one is out of the way.
+  s.backoff_limit = IntField(spec, "backoffLimit").value_or(per_index ? std::numeric_limits<int32_t>::max() : 6);
   s.active_deadline_seconds = IntField(spec, "activeDeadlineSeconds");
   s.ttl_seconds_after_finished = IntField(spec, "ttlSecondsAfterFinished");
   const Value* suspend = spec ? json::Member(*spec, "suspend") : nullptr;
@@ -81,6 +89,10 @@ JobSpec ParseSpec(const Value& job) {
   s.restart_policy = pod_spec ? std::string(json::StringMember(*pod_spec, "restartPolicy")) : "";
   s.completion_mode = spec ? std::string(json::StringMember(*spec, "completionMode")) : "";
   s.indexed = s.completion_mode == "Indexed";
+  if (s.indexed && s.completions) {
+    s.backoff_limit_per_index = per_index;
+    s.max_failed_indexes = IntField(spec, "maxFailedIndexes");
+  }
   if (const Value* policy = spec ? json::Member(*spec, "podFailurePolicy") : nullptr; policy && policy->IsObject()) {
     auto copy = std::make_shared<Document>();
     copy->CopyFrom(*policy, copy->GetAllocator());
@@ -94,10 +106,21 @@ JobSpec ParseSpec(const Value& job) {
   return s;
 }
 
-// The status fields the controller owns; others (failedIndexes, ...) are left as found.
+// Whether spec.managedBy hands the Job to another controller (Kubernetes'
+// managedByExternalController): set to anything but kJobControllerName.
+bool ManagedExternally(const Value& job) {
+  const Value* spec = json::Member(job, "spec");
+  const Value* managed_by = spec ? json::Member(*spec, "managedBy") : nullptr;
+  return managed_by && managed_by->IsString() &&
+         std::string_view(managed_by->GetString(), managed_by->GetStringLength()) != kJobControllerName;
+}
+
+// The status fields the controller owns.
 struct JobStatus {
   int64_t active = 0, succeeded = 0, failed = 0;
   std::string completed_indexes;  // Indexed Jobs only
+  // Indexed Jobs: set ("" when none) with backoffLimitPerIndex, absent without.
+  std::optional<std::string> failed_indexes;
   std::optional<int64_t> ready, terminating;
   std::optional<std::string> start_time, completion_time;
   std::vector<JobCondition> conditions;
@@ -123,6 +146,9 @@ JobStatus ParseStatus(const Value& job) {
   s.ready = IntField(status, "ready");
   s.terminating = IntField(status, "terminating");
   s.completed_indexes = std::string(json::StringMember(*status, "completedIndexes"));
+  if (const Value* f = json::Member(*status, "failedIndexes"); f && f->IsString()) {
+    s.failed_indexes = std::string(f->GetString(), f->GetStringLength());
+  }
   if (std::string_view t = json::StringMember(*status, "startTime"); !t.empty()) s.start_time = std::string(t);
   if (std::string_view t = json::StringMember(*status, "completionTime"); !t.empty()) s.completion_time = std::string(t);
   if (const Value* conditions = json::Member(*status, "conditions"); conditions && conditions->IsArray()) {
@@ -175,6 +201,7 @@ void ApplyStatus(const JobStatus& s, Value& out, Document::AllocatorType& a) {
   optional_string("completionTime", s.completion_time);
   optional_string("completedIndexes",
                   s.completed_indexes.empty() ? std::nullopt : std::optional<std::string>(s.completed_indexes));
+  optional_string("failedIndexes", s.failed_indexes);
   if (s.conditions.empty()) {
     json::RemoveMember(out, "conditions");
   } else {
@@ -356,6 +383,13 @@ std::string UidPrecondition(const Value& object) {
   return R"({"preconditions":{"uid":")" + std::string(UidOf(object)) + R"("}})";
 }
 
+// The sum of a pod's index failure counts, both kinds (Kubernetes'
+// getIndexAbsoluteFailureCount).
+int64_t AbsoluteFailureCount(const Value& pod) {
+  IndexFailureCounts counts = IndexFailureCountsOf(pod);
+  return int64_t{counts.failed} + counts.ignored;
+}
+
 // An Event to record once the status that announces it is written.
 struct PendingEvent {
   client::EventType type;
@@ -380,6 +414,12 @@ struct JobController::SyncContext {
   // Indexed Jobs: status.completedIndexes as read, and with the indexes of pods that
   // succeeded since (ctx.succeeded is its total).
   IndexIntervals prev_succeeded_indexes, succeeded_indexes;
+  // backoffLimitPerIndex: status.failedIndexes with the indexes failed since, and per index
+  // that is neither done nor running, its last failed pod, which keeps its tracking
+  // finalizer (and so stays uncounted) until its replacement is made from its failure
+  // counts (Kubernetes' podsWithDelayedDeletionPerIndex).
+  std::optional<IndexIntervals> failed_indexes;
+  std::map<int64_t, client::ObjectPtr> last_failed_pod;
   std::optional<JobCondition> finished;
   BackoffRecord new_backoff;
   std::optional<PendingEvent> pending_event;
@@ -583,6 +623,15 @@ JobController::BackoffRecord JobController::NewBackoffRecord(const std::string& 
   return record;
 }
 
+int64_t JobController::IndexBackoffMs(const Value& last_failed, int64_t now_ms) const {
+  // The back-off grows with every failure of the index (counted or not) before this one;
+  // past a few dozen failures it is capped anyway.
+  BackoffRecord record;
+  record.failures_after_last_success = static_cast<int>(std::min<int64_t>(AbsoluteFailureCount(last_failed) + 1, 64));
+  record.last_failure_ms = FinishedTimeMillis(last_failed);
+  return RemainingBackoffMs(record, now_ms);
+}
+
 int64_t JobController::RemainingBackoffMs(const BackoffRecord& record, int64_t now_ms) const {
   if (record.failures_after_last_success == 0 || !record.last_failure_ms) return 0;
   int64_t backoff = options_.pod_failure_backoff.count();
@@ -611,7 +660,11 @@ Status JobController::Reconcile(const std::string& key) {
     written_revision_.erase(key);
     return Status();
   }
+  // A finished Job's TTL applies whoever managed it (upstream the TTL-after-finished
+  // controller, which does not look at managedBy, deletes it).
   if (IsJobFinished(*job)) return HandleFinished(key, *job);
+  // Another controller runs this Job's pods and writes its status.
+  if (ManagedExternally(*job)) return Status();
   // Unknown completion modes are left alone (validation rejects them).
   std::string mode = ParseSpec(*job).completion_mode;
   if (!mode.empty() && mode != "NonIndexed" && mode != "Indexed") return Status();
@@ -625,7 +678,8 @@ Status JobController::SyncOrphanPod(const std::string& pod_key) {
     // Another controller's pod, or adopted by a running Job: not ours to touch.
     if (ref->kind != kKind || ref->api_version != kApiVersion) return Status();
     client::ObjectPtr job = ResolveRef(NamespaceOf(*pod), *ref);
-    if (job && !IsJobFinished(*job)) return Status();
+    // The finalizers of an externally managed Job's pods are that controller's business.
+    if (job && (ManagedExternally(*job) || !IsJobFinished(*job))) return Status();
   }
   Result<Document> patched = pod_client_->Patch(NamespaceOf(*pod), NameOf(*pod), client::PatchType::kStrategic,
                                                 kRemoveFinalizerPatch);
@@ -781,6 +835,49 @@ Status JobController::SyncJob(const std::string& key, const Value& cached) {
       queue_->AddAfter(key, std::chrono::milliseconds(std::max<int64_t>(left, 0)));
     }
   }
+  if (ctx.spec.backoff_limit_per_index) {
+    // Indexes that failed for good, counted once each like the succeeded ones.
+    int64_t completions = *ctx.spec.completions;
+    std::vector<int64_t> failed;
+    for (const client::ObjectPtr& pod : ctx.pods) {
+      int64_t ix = CompletionIndexOf(*pod);
+      if (ix < 0 || ix >= completions || !HasFinalizer(*pod, kJobTrackingFinalizer)) continue;
+      if (IsPodFailed(*pod, ctx.spec) &&
+          FailsIndex(ctx.spec.pod_failure_policy.get(), *pod, *ctx.spec.backoff_limit_per_index)) {
+        failed.push_back(ix);
+      }
+    }
+    ctx.failed_indexes =
+        IndexIntervals::Parse(ctx.status.failed_indexes.value_or(""), completions).With(std::move(failed));
+    int64_t failed_total = ctx.failed_indexes->Total();
+    if (!ctx.finished) {
+      if (ctx.spec.max_failed_indexes && failed_total > *ctx.spec.max_failed_indexes) {
+        ctx.finished = NewCondition("FailureTarget", "True", "MaxFailedIndexesExceeded",
+                                    "Job has exceeded the specified maximal number of failed indexes", ctx.now);
+      } else if (failed_total > 0 && failed_total + ctx.succeeded_indexes.Total() >= completions) {
+        // Every index is done and some failed: the Job fails (it never completes with a
+        // failed index).
+        ctx.finished = NewCondition("FailureTarget", "True", "FailedIndexes", "Job has failed indexes", ctx.now);
+      }
+    }
+    // Per index neither done nor running: its last failed pod still uncounted (the one with
+    // the highest failure count, the latest to finish among equals).
+    std::set<int64_t> active_indexes;
+    for (const client::ObjectPtr& pod : ctx.active_pods) active_indexes.insert(CompletionIndexOf(*pod));
+    for (const client::ObjectPtr& pod : ctx.pods) {
+      int64_t ix = CompletionIndexOf(*pod);
+      if (ix < 0 || ix >= completions || !HasFinalizer(*pod, kJobTrackingFinalizer) ||
+          ctx.expected_removals.count(std::string(UidOf(*pod))) || !IsPodFailed(*pod, ctx.spec)) {
+        continue;
+      }
+      if (ctx.succeeded_indexes.Has(ix) || ctx.failed_indexes->Has(ix) || active_indexes.count(ix)) continue;
+      auto [it, inserted] = ctx.last_failed_pod.emplace(ix, pod);
+      if (!inserted && AbsoluteFailureCount(*it->second) <= AbsoluteFailureCount(*pod) &&
+          FinishedTimeMillis(*pod) >= FinishedTimeMillis(*it->second)) {
+        it->second = pod;
+      }
+    }
+  }
   if (!ctx.finished && ctx.spec.indexed && ctx.spec.completions) {
     // Met: what still runs is stopped, then Complete (see below), with reason SuccessPolicy.
     if (std::optional<std::string> message =
@@ -895,7 +992,8 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
   int64_t terminating = ctx.spec.only_replace_failed ? ctx.terminating : 0;
   int64_t diff = want - terminating - ctx.active;
   if (diff <= 0) return Status();
-  if (int64_t wait = RemainingBackoffMs(ctx.new_backoff, ctx.now); wait > 0) {
+  // With backoffLimitPerIndex each index has its own back-off (below).
+  if (int64_t wait = ctx.spec.backoff_limit_per_index ? 0 : RemainingBackoffMs(ctx.new_backoff, ctx.now); wait > 0) {
     queue_->AddAfter(key, std::chrono::milliseconds(wait));
     return Status();
   }
@@ -914,7 +1012,28 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
         if (IsTerminating(*p)) busy.push_back(p);
       }
     }
-    indexes = FirstPendingIndexes(busy, ctx.succeeded_indexes, count, *ctx.spec.completions);
+    // Failed indexes are not retried either.
+    IndexIntervals done = ctx.failed_indexes ? ctx.succeeded_indexes.Union(*ctx.failed_indexes) : ctx.succeeded_indexes;
+    indexes = FirstPendingIndexes(busy, done, count, *ctx.spec.completions);
+    if (ctx.spec.backoff_limit_per_index) {
+      // Only indexes whose back-off is over; when none is, the sync comes back for the first.
+      std::vector<int64_t> now;
+      std::optional<int64_t> soonest;
+      for (int64_t ix : indexes) {
+        auto it = ctx.last_failed_pod.find(ix);
+        int64_t wait = it == ctx.last_failed_pod.end() ? 0 : IndexBackoffMs(*it->second, ctx.now);
+        if (wait == 0) {
+          now.push_back(ix);
+        } else {
+          soonest = std::min(soonest.value_or(wait), wait);
+        }
+      }
+      if (now.empty() && soonest) {
+        queue_->AddAfter(key, std::chrono::milliseconds(*soonest));
+        return Status();
+      }
+      indexes = std::move(now);
+    }
     count = static_cast<int>(indexes.size());
     if (count == 0) return Status();
   }
@@ -940,7 +1059,14 @@ Status JobController::ManageJob(const std::string& key, SyncContext& ctx) {
     if (ctx.spec.indexed) {
       // Calls run concurrently: each takes the next index.
       indexed_pod.CopyFrom(pod, indexed_pod.GetAllocator());
-      SetCompletionIndex(indexed_pod, NameOf(job), indexes[next_index++], indexed_pod.GetAllocator());
+      int64_t ix = indexes[next_index++];
+      SetCompletionIndex(indexed_pod, NameOf(job), ix, indexed_pod.GetAllocator());
+      if (ctx.spec.backoff_limit_per_index) {
+        auto it = ctx.last_failed_pod.find(ix);
+        const Value* replaced = it == ctx.last_failed_pod.end() ? nullptr : it->second.get();
+        SetIndexFailureCounts(indexed_pod, ReplacementIndexFailureCounts(ctx.spec.pod_failure_policy.get(), replaced),
+                              indexed_pod.GetAllocator());
+      }
     }
     Result<Document> made = pod_client_->Create(ns, ctx.spec.indexed ? indexed_pod : pod);
     if (made.ok()) {
@@ -1026,6 +1152,11 @@ Status JobController::TrackStatusAndRemoveFinalizers(const std::string& key, Syn
     bool failed = IsPodFailed(*pod, ctx.spec);
     bool succeeded = PhaseOf(*pod) == "Succeeded";
     if (!job_deleting && !ctx.finished && !succeeded && !failed) continue;
+    if (!job_deleting && !ctx.finished && !succeeded && !ctx.last_failed_pod.empty()) {
+      // Kept until its replacement carries its failure counts on.
+      auto it = ctx.last_failed_pod.find(CompletionIndexOf(*pod));
+      if (it != ctx.last_failed_pod.end() && UidOf(*it->second) == UidOf(*pod)) continue;
+    }
     to_remove.push_back(pod);
     if (succeeded && !ctx.uncounted_failed.count(uid)) {
       if (ctx.spec.indexed) {
@@ -1057,6 +1188,12 @@ Status JobController::TrackStatusAndRemoveFinalizers(const std::string& key, Syn
     if (text != ctx.status.completed_indexes || ctx.status.succeeded != done.Total()) needs_flush = true;
     ctx.status.completed_indexes = std::move(text);
     ctx.status.succeeded = done.Total();
+    std::optional<std::string> failed_text;
+    if (ctx.failed_indexes) failed_text = ctx.failed_indexes->ToString();
+    if (failed_text != ctx.status.failed_indexes) {
+      ctx.status.failed_indexes = std::move(failed_text);
+      needs_flush = true;
+    }
   }
   // The interim condition is written before finalizers go; the terminal one after.
   if (ctx.finished && ctx.finished->type == "FailureTarget") {

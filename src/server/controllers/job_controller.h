@@ -24,10 +24,26 @@
 //    succeeded indexes are counted once each, in status.completedIndexes ("1,3-5,7"), and
 //    status.succeeded is their number; failed pods count toward backoffLimit as for
 //    NonIndexed, and their index is retried;
+//  - backoffLimitPerIndex (Indexed): failures are counted per index instead, on the pods:
+//    each pod made for an index carries batch.kubernetes.io/job-index-failure-count (and,
+//    once a podFailurePolicy Ignore rule left a failure uncounted,
+//    batch.kubernetes.io/job-index-ignored-failure-count), the counts of the failed pod it
+//    replaces plus that pod's failure; that failed pod keeps its tracking finalizer (stays
+//    uncounted) until the replacement exists. A pod failing with a count already at the
+//    limit, or matched by a FailIndex rule, fails its index: the index goes into
+//    status.failedIndexes (same interval form; "" while none) and is not retried, while the
+//    other indexes go on. Replacements of an index wait its own back-off: 10 s doubling with
+//    each earlier failure of the index (both counts), capped at 10 minutes, from the last
+//    failure's finish time. When more indexes failed than maxFailedIndexes the Job fails
+//    at once (MaxFailedIndexesExceeded, "Job has exceeded the specified maximal number of
+//    failed indexes", remaining pods deleted); otherwise, once every index succeeded or
+//    failed and at least one failed, it fails with FailedIndexes ("Job has failed
+//    indexes"), FailureTarget first as below. backoffLimit then defaults to MaxInt32 (it
+//    still applies when set explicitly);
 //  - podFailurePolicy (pod_failure_policy.h), on every failed pod: a FailJob rule fails the
 //    Job (FailureTarget then Failed, reason PodFailurePolicy, the rule's message), Ignore
 //    leaves the failure out of status.failed and backoffLimit (the pod is replaced), Count
-//    and FailIndex count it;
+//    counts it, FailIndex counts it and (backoffLimitPerIndex) fails its index at once;
 //  - successPolicy (Indexed): when a rule is met, SuccessCriteriaMet (reason SuccessPolicy,
 //    "Matched rules at index <i>"), the remaining pods are deleted, then Complete;
 //  - fails the Job when failed > backoffLimit (default 6; for restartPolicy OnFailure also
@@ -46,22 +62,25 @@
 //  - ttlSecondsAfterFinished: that long after the Complete/Failed condition the Job is
 //    deleted (propagationPolicy Foreground, as Kubernetes' TTL-after-finished controller
 //    does, so its pods go first).
+// A Job whose spec.managedBy names another controller than "kubernetes.io/job-controller" is
+// left alone: no pods, no status, no finalizer removal of its pods (its TTL still applies
+// once that controller marks it finished, as the TTL-after-finished controller does).
 // Finished pods are kept; the garbage collector removes them with their Job. A pod with the
 // tracking finalizer whose Job is gone or finished gets the finalizer removed (queue key
 // "pod:namespace/name").
 //
 // Thread-safety: Register once before the informers start; Reconcile from any number of
 // workers (the work queue never hands one key to two workers).
-// Limitations: backoffLimitPerIndex, maxFailedIndexes and status.failedIndexes are not
-// implemented: such a Job's failures count toward backoffLimit as for NonIndexed, and a
-// FailIndex rule acts as Count. spec.managedBy is not implemented. The pods that a met
-// successPolicy deletes count as failed (as any deleted unfinished pod without
-// podReplacementPolicy Failed).
+// Limitations: The pods that a met successPolicy deletes count as failed (as any deleted
+// unfinished pod without podReplacementPolicy Failed). A FailIndex rule on a Job without
+// backoffLimitPerIndex (validation rejects it) acts as Count. No metrics (upstream's
+// job_finished_indexes_total, jobs_by_external_controller_total, ...).
 //
 // Events (on the Job, as Kubernetes' job-controller records them): SuccessfulCreate /
 // FailedCreate / SuccessfulDelete / FailedDelete per pod, Suspended and Resumed, and once
 // the terminal condition is written, Completed ("Job completed") or a Warning with the
-// failure's reason and message (BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy).
+// failure's reason and message (BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy,
+// FailedIndexes, MaxFailedIndexesExceeded).
 #pragma once
 
 #include <chrono>
@@ -128,6 +147,9 @@ class JobController final : public Controller {
   BackoffRecord NewBackoffRecord(const std::string& key, const std::vector<client::ObjectPtr>& succeeded,
                                  const std::vector<client::ObjectPtr>& failed) const;
   int64_t RemainingBackoffMs(const BackoffRecord& record, int64_t now_ms) const;
+  // backoffLimitPerIndex: how long the replacement of `last_failed`, the last failed pod of
+  // its index, still waits (Kubernetes' getRemainingTimePerIndex).
+  int64_t IndexBackoffMs(const rapidjson::Value& last_failed, int64_t now_ms) const;
 
   // The Job a controller reference names, if cached with that uid.
   client::ObjectPtr ResolveRef(std::string_view ns, const OwnerReference& ref) const;

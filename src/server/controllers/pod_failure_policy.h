@@ -9,8 +9,9 @@
 //    status (e.g. DisruptionTarget True).
 // Actions: FailJob (the Job fails; the message names the container and exit code, or the
 // condition, and the rule's index), Ignore (the failure is not counted toward
-// backoffLimit), Count (counted, as without a policy), FailIndex (counted; failing the
-// index needs backoffLimitPerIndex, which the controller does not implement).
+// backoffLimit), Count (counted, as without a policy), FailIndex (counted, and with
+// backoffLimitPerIndex the pod's index fails at once, without retries: indexed_job.h
+// FailsIndex).
 //
 // Thread-safety: pure functions. Errors: none; a malformed policy or rule (validation's
 // job) simply does not match.

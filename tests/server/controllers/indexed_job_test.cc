@@ -121,5 +121,83 @@ TEST_CASE("successPolicy rules: succeededIndexes, succeededCount, or both") {
   CHECK(MatchSuccessPolicy(&*count_only, 10, IndexIntervals().With({1, 4, 7})) == "Matched rules at index 0");
 }
 
+TEST_CASE("the union of two index sets") {
+  IndexIntervals a = IndexIntervals().With({0, 1, 2, 7});
+  IndexIntervals b = IndexIntervals().With({3, 5, 9});
+  CHECK(a.Union(b).ToString() == "0-3,5,7,9");
+  CHECK(b.Union(a).ToString() == "0-3,5,7,9");
+  CHECK(a.Union(IndexIntervals()).ToString() == "0-2,7");
+  CHECK(IndexIntervals().Union(IndexIntervals()).Total() == 0);
+  CHECK(IndexIntervals().With({4, 6}).Union(IndexIntervals().With({5})).ToString() == "4-6");
+}
+
+client::ObjectPtr FailedPod(std::string_view annotations, int exit_code, std::string_view conditions = "[]") {
+  auto doc = json::ParseJson(R"({"metadata":{"name":"p","namespace":"default","annotations":)" + std::string(annotations) +
+                             R"(},"status":{"phase":"Failed","conditions":)" + std::string(conditions) +
+                             R"(,"containerStatuses":[{"name":"c","state":{"terminated":{"exitCode":)" +
+                             std::to_string(exit_code) + "}}}]}}");
+  REQUIRE(doc.ok());
+  return std::make_shared<const rapidjson::Document>(std::move(doc).value());
+}
+
+TEST_CASE("index failure counts are read leniently and carried on to a replacement") {
+  CHECK(IndexFailureCountsOf(*FailedPod("{}", 1)).failed == 0);
+  auto counted = FailedPod(R"({"batch.kubernetes.io/job-index-failure-count":"2",)"
+                           R"("batch.kubernetes.io/job-index-ignored-failure-count":"1"})", 1);
+  CHECK(IndexFailureCountsOf(*counted).failed == 2);
+  CHECK(IndexFailureCountsOf(*counted).ignored == 1);
+  // What a user may have written instead counts as 0.
+  for (std::string_view bad : {"-1", "x", "2147483648", "1.5", ""}) {
+    auto pod = FailedPod(R"({"batch.kubernetes.io/job-index-failure-count":")" + std::string(bad) + R"("})", 1);
+    INFO(bad);
+    CHECK(IndexFailureCountsOf(*pod).failed == 0);
+  }
+  CHECK(IndexFailureCountsOf(*FailedPod(R"({"batch.kubernetes.io/job-index-failure-count":"2147483647"})", 1)).failed ==
+        2147483647);
+
+  // The first pod of an index starts at 0; a replacement adds the failure it replaces.
+  IndexFailureCounts first = ReplacementIndexFailureCounts(nullptr, nullptr);
+  CHECK(first.failed == 0);
+  CHECK(first.ignored == 0);
+  IndexFailureCounts next = ReplacementIndexFailureCounts(nullptr, counted.get());
+  CHECK(next.failed == 3);
+  CHECK(next.ignored == 1);
+  // A failure the policy Ignores goes to the other count.
+  auto policy = json::ParseJson(R"({"rules":[{"action":"Ignore","onExitCodes":{"operator":"In","values":[7]}}]})");
+  REQUIRE(policy.ok());
+  auto ignored = FailedPod(R"({"batch.kubernetes.io/job-index-failure-count":"2"})", 7);
+  IndexFailureCounts after_ignored = ReplacementIndexFailureCounts(&*policy, ignored.get());
+  CHECK(after_ignored.failed == 2);
+  CHECK(after_ignored.ignored == 1);
+
+  auto pod = json::ParseJson(R"({"metadata":{"annotations":{"a":"b"}}})");
+  REQUIRE(pod.ok());
+  SetIndexFailureCounts(*pod, {0, 0}, pod->GetAllocator());
+  CHECK(json::ToJson((*pod)["metadata"]["annotations"]) ==
+        R"({"a":"b","batch.kubernetes.io/job-index-failure-count":"0"})");
+  SetIndexFailureCounts(*pod, {3, 2}, pod->GetAllocator());
+  CHECK(json::ToJson((*pod)["metadata"]["annotations"]) ==
+        R"({"a":"b","batch.kubernetes.io/job-index-failure-count":"3",)"
+        R"("batch.kubernetes.io/job-index-ignored-failure-count":"2"})");
+}
+
+TEST_CASE("a failed pod fails its index at the per-index limit or by a FailIndex rule") {
+  auto first = FailedPod("{}", 1);
+  auto second = FailedPod(R"({"batch.kubernetes.io/job-index-failure-count":"1"})", 1);
+  CHECK(FailsIndex(nullptr, *first, 0));
+  CHECK_FALSE(FailsIndex(nullptr, *first, 1));
+  CHECK(FailsIndex(nullptr, *second, 1));
+  CHECK_FALSE(FailsIndex(nullptr, *second, 2));
+  auto policy = json::ParseJson(R"({"rules":[{"action":"FailIndex","onExitCodes":{"operator":"In","values":[42]}},)"
+                                R"({"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget","status":"True"}]}]})");
+  REQUIRE(policy.ok());
+  CHECK(FailsIndex(&*policy, *FailedPod("{}", 42), 5));
+  CHECK_FALSE(FailsIndex(&*policy, *FailedPod("{}", 1), 5));
+  // An ignored failure never fails the index, whatever the count.
+  auto disrupted = FailedPod(R"({"batch.kubernetes.io/job-index-failure-count":"9"})", 1,
+                             R"([{"type":"DisruptionTarget","status":"True"}])");
+  CHECK_FALSE(FailsIndex(&*policy, *disrupted, 1));
+}
+
 }  // namespace
 }  // namespace kite::controllers

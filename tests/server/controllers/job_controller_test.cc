@@ -512,5 +512,247 @@ TEST_CASE("podFailurePolicy Ignore does not count toward backoffLimit; Count doe
   CHECK(f.PodsOf("disrupted").size() == 2);
 }
 
+// --- backoffLimitPerIndex ------------------------------------------------------------------
+
+constexpr char kFailureCountKey[] = "batch.kubernetes.io/job-index-failure-count";
+constexpr char kIgnoredCountKey[] = "batch.kubernetes.io/job-index-ignored-failure-count";
+
+// Whether status.failedIndexes is present and equals `want`.
+bool FailedIndexesAre(const rapidjson::Value& job, std::string_view want) {
+  const rapidjson::Value* status = json::Member(job, "status");
+  const rapidjson::Value* v = status ? json::Member(*status, "failedIndexes") : nullptr;
+  return v && v->IsString() && std::string_view(v->GetString(), v->GetStringLength()) == want;
+}
+
+// The active pod of index `ix` once it is another than `previous` (REQUIREs one appears).
+rapidjson::Document ReplacementOfIndex(JobFixture& f, std::string_view name, int ix, const rapidjson::Value& previous) {
+  rapidjson::Document found;
+  bool replaced = Eventually([&] {
+    found = ActivePodOfIndex(f, name, ix);
+    return NameOf(found) != NameOf(previous);
+  });
+  INFO(f.Describe(name));
+  REQUIRE(replaced);
+  return found;
+}
+
+TEST_CASE("backoffLimitPerIndex: an index is retried up to its own limit, then fails while the others go on") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("per", R"("completionMode":"Indexed","completions":3,"parallelism":3,"backoffLimitPerIndex":1,)"));
+  // backoffLimit is out of the way (defaulted to MaxInt32).
+  CHECK(SpecInt(f.Job("per"), "backoffLimit") == 2147483647);
+  REQUIRE(Eventually([&] { return ActiveIndexes(f, "per") == std::set<std::string>{"0", "1", "2"}; }));
+  for (const auto& pod : f.ActivePodsOf("per")) {
+    CHECK(Annotation(pod, kFailureCountKey) == "0");
+    CHECK(Annotation(pod, kIgnoredCountKey).empty());
+  }
+  // No index failed yet: failedIndexes is there, empty.
+  CHECK(Eventually([&] { return FailedIndexesAre(f.Job("per"), ""); }));
+
+  // Index 0 fails once: retried, the replacement counting that failure.
+  rapidjson::Document first = ActivePodOfIndex(f, "per", 0);
+  REQUIRE(Finish(f.pods, first, 1).ok());
+  rapidjson::Document second = ReplacementOfIndex(f, "per", 0, first);
+  CHECK(Annotation(second, kFailureCountKey) == "1");
+  CHECK(Annotation(second, kIndexKey) == "0");
+  // Once replaced, the failed pod is counted and released.
+  CHECK(Eventually([&] {
+    auto j = f.Job("per");
+    return StatusInt(j, "failed") == 1 && FailedIndexesAre(j, "");
+  }));
+  CHECK(Eventually([&] {
+    for (const auto& p : f.PodsOf("per")) {
+      if (NameOf(p) == NameOf(first)) return !HasFinalizer(p, kJobTrackingFinalizer);
+    }
+    return false;
+  }));
+
+  // Index 0 fails again, beyond its limit: it is failed, not retried, and the Job goes on.
+  REQUIRE(Finish(f.pods, second, 1).ok());
+  bool index_failed = Eventually([&] {
+    auto j = f.Job("per");
+    return FailedIndexesAre(j, "0") && StatusInt(j, "failed") == 2;
+  });
+  INFO(f.Describe("per"));
+  REQUIRE(index_failed);
+  CHECK(ActiveIndexes(f, "per") == std::set<std::string>{"1", "2"});
+  CHECK(Condition(f.Job("per"), "FailureTarget") == nullptr);
+  CHECK(Condition(f.Job("per"), "Failed") == nullptr);
+
+  // The other indexes succeed: then the Job fails, for its failed index.
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "per", 1), 0).ok());
+  REQUIRE(Eventually([&] { return StatusString(f.Job("per"), "completedIndexes") == "1"; }));
+  CHECK(Condition(f.Job("per"), "Failed") == nullptr);
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "per", 2), 0).ok());
+  bool failed_job = Eventually([&] { return Condition(f.Job("per"), "Failed") != nullptr; });
+  INFO(f.Describe("per"));
+  REQUIRE(failed_job);
+  auto done = f.Job("per");
+  CHECK(ConditionTypes(done) == std::vector<std::string>{"FailureTarget", "Failed"});
+  CHECK(json::StringMember(*Condition(done, "FailureTarget"), "reason") == "FailedIndexes");
+  CHECK(json::StringMember(*Condition(done, "Failed"), "reason") == "FailedIndexes");
+  CHECK(json::StringMember(*Condition(done, "Failed"), "message") == "Job has failed indexes");
+  CHECK(FailedIndexesAre(done, "0"));
+  CHECK(StatusString(done, "completedIndexes") == "1,2");
+  CHECK(StatusInt(done, "succeeded") == 2);
+  CHECK(StatusInt(done, "failed") == 2);
+  CHECK(StatusInt(done, "active") == 0);
+  CHECK(StatusString(done, "completionTime").empty());
+  CHECK(json::ToJson(done["status"]["uncountedTerminatedPods"]) == "{}");
+  CHECK(f.PodsOf("per").size() == 4);
+}
+
+TEST_CASE("backoffLimitPerIndex: more failed indexes than maxFailedIndexes fail the Job at once") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("most", R"("completionMode":"Indexed","completions":4,"parallelism":4,)"
+                               R"("backoffLimitPerIndex":0,"maxFailedIndexes":1,"podReplacementPolicy":"Failed",)"));
+  REQUIRE(Eventually([&] { return f.ActivePodsOf("most").size() == 4; }));
+  // One failed index is tolerated.
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "most", 0), 1).ok());
+  REQUIRE(Eventually([&] { return FailedIndexesAre(f.Job("most"), "0"); }));
+  CHECK(ActiveIndexes(f, "most") == std::set<std::string>{"1", "2", "3"});
+  CHECK(Condition(f.Job("most"), "FailureTarget") == nullptr);
+  // The second is one too many: the running indexes are stopped and the Job fails.
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "most", 1), 1).ok());
+  bool failed_job = Eventually([&] { return Condition(f.Job("most"), "Failed") != nullptr; });
+  INFO(f.Describe("most"));
+  REQUIRE(failed_job);
+  auto done = f.Job("most");
+  CHECK(ConditionTypes(done) == std::vector<std::string>{"FailureTarget", "Failed"});
+  CHECK(json::StringMember(*Condition(done, "Failed"), "reason") == "MaxFailedIndexesExceeded");
+  CHECK(json::StringMember(*Condition(done, "Failed"), "message") ==
+        "Job has exceeded the specified maximal number of failed indexes");
+  // With podReplacementPolicy Failed the stopped pods are not failures of their indexes
+  // (with TerminatingOrFailed they may be, as in Kubernetes, depending on when the deletions
+  // are seen), but they count as failed pods once the Job failed.
+  CHECK(FailedIndexesAre(done, "0,1"));
+  CHECK(StatusInt(done, "active") == 0);
+  CHECK(StatusInt(done, "failed") == 4);
+  CHECK(f.ActivePodsOf("most").empty());
+}
+
+TEST_CASE("backoffLimitPerIndex: FailIndex fails the index at once; Ignore'd failures are counted apart") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("rules", R"("completionMode":"Indexed","completions":2,"parallelism":2,"backoffLimitPerIndex":1,)"
+                                R"("podFailurePolicy":{"rules":[)"
+                                R"({"action":"FailIndex","onExitCodes":{"operator":"In","values":[42]}},)"
+                                R"({"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget","status":"True"}]}]},)"));
+  REQUIRE(Eventually([&] { return f.ActivePodsOf("rules").size() == 2; }));
+  // Exit code 42 on index 0: failed on the first failure, below its limit of 1.
+  REQUIRE(Finish(f.pods, ActivePodOfIndex(f, "rules", 0), 42).ok());
+  bool index_failed = Eventually([&] {
+    auto j = f.Job("rules");
+    return FailedIndexesAre(j, "0") && StatusInt(j, "failed") == 1;
+  });
+  INFO(f.Describe("rules"));
+  REQUIRE(index_failed);
+  CHECK(ActiveIndexes(f, "rules") == std::set<std::string>{"1"});
+
+  // Index 1 disrupted: ignored (not counted), but remembered on the replacement.
+  rapidjson::Document one = ActivePodOfIndex(f, "rules", 1);
+  REQUIRE(Finish(f.pods, one, 1, R"([{"type":"DisruptionTarget","status":"True","reason":"EvictionByEvictionAPI"}])").ok());
+  rapidjson::Document two = ReplacementOfIndex(f, "rules", 1, one);
+  CHECK(Annotation(two, kFailureCountKey) == "0");
+  CHECK(Annotation(two, kIgnoredCountKey) == "1");
+  // A counted failure next: still within the limit of 1, so retried once more.
+  REQUIRE(Finish(f.pods, two, 1).ok());
+  rapidjson::Document three = ReplacementOfIndex(f, "rules", 1, two);
+  CHECK(Annotation(three, kFailureCountKey) == "1");
+  CHECK(Annotation(three, kIgnoredCountKey) == "1");
+  CHECK(Eventually([&] { return StatusInt(f.Job("rules"), "failed") == 2; }));
+  CHECK(FailedIndexesAre(f.Job("rules"), "0"));
+
+  REQUIRE(Finish(f.pods, three, 0).ok());
+  REQUIRE(Eventually([&] { return Condition(f.Job("rules"), "Failed") != nullptr; }));
+  auto done = f.Job("rules");
+  CHECK(json::StringMember(*Condition(done, "Failed"), "reason") == "FailedIndexes");
+  CHECK(StatusString(done, "completedIndexes") == "1");
+  CHECK(FailedIndexesAre(done, "0"));
+  CHECK(StatusInt(done, "failed") == 2);
+}
+
+// --- spec.managedBy ------------------------------------------------------------------------
+
+TEST_CASE("a Job managed by another controller gets no pods and no status") {
+  JobFixture f;
+  f.api.Create(client::kJobs, "default",
+               JobJson("theirs", R"("managedBy":"example.com/other","parallelism":2,"completions":2,)"));
+  // Naming the built-in controller is the same as not setting the field.
+  f.api.Create(client::kJobs, "default", JobJson("ours", R"("managedBy":"kubernetes.io/job-controller",)"));
+  // Once the Job created after it runs, the other one has been seen and left alone.
+  REQUIRE(Eventually([&] {
+    auto j = f.Job("ours");
+    return f.ActivePodsOf("ours").size() == 1 && !StatusString(j, "startTime").empty();
+  }));
+  REQUIRE(Finish(f.pods, f.ActivePodsOf("ours")[0], 0).ok());
+  REQUIRE(Eventually([&] { return Condition(f.Job("ours"), "Complete") != nullptr; }));
+  auto theirs = f.Job("theirs");
+  INFO(json::ToJson(theirs));
+  CHECK(f.PodsOf("theirs").empty());
+  const rapidjson::Value* status = json::Member(theirs, "status");
+  CHECK((status == nullptr || (status->IsObject() && status->ObjectEmpty())));
+}
+
+// The message of a rejected Job create or update.
+std::string Rejection(const Status& s) {
+  INFO(s.message());
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  return s.message();
+}
+
+TEST_CASE("managedBy, maxFailedIndexes and FailIndex are validated; managedBy is immutable") {
+  JobFixture f;
+  auto create = [&](std::string_view name, std::string_view spec) {
+    auto doc = json::ParseJson(JobJson(name, spec));
+    REQUIRE(doc.ok());
+    auto created = f.jobs.Create("default", *doc);
+    return created.ok() ? Status() : created.status();
+  };
+  auto has = [](const std::string& message, const std::string& part) {
+    INFO(message);
+    return message.find(part) != std::string::npos;
+  };
+  CHECK(has(Rejection(create("a", R"("managedBy":"no-domain",)")),
+            R"(spec.managedBy: Invalid value: "no-domain": must be a domain-prefixed path (such as "acme.io/foo"))"));
+  CHECK(has(Rejection(create("b", R"("managedBy":"Example.com/x",)")), R"(spec.managedBy: Invalid value: "Example.com": )"));
+  CHECK(has(Rejection(create("c", R"("managedBy":"example.com/a b",)")),
+            R"(spec.managedBy: Invalid value: "a b": Invalid path (regex used for validation is '[A-Za-z0-9/\-._~%!$&'()*+,;=:]+'))"));
+  CHECK(has(Rejection(create("d", R"("managedBy":"example.com/)" + std::string(60, 'x') + R"(",)")),
+            "spec.managedBy: Too long: may not be more than 63 bytes"));
+  CHECK(has(Rejection(create("e", R"("maxFailedIndexes":1,)")),
+            "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified"));
+  CHECK(has(Rejection(create("e", R"("maxFailedIndexes":1,)")),
+            "spec.maxFailedIndexes: Invalid value: 1: requires indexed completion mode"));
+  CHECK(has(Rejection(create("g", R"("completionMode":"Indexed","completions":2,"backoffLimitPerIndex":1,"maxFailedIndexes":3,)")),
+            "spec.maxFailedIndexes: Invalid value: 3: must be less than or equal to completions"));
+  CHECK(has(Rejection(create("h", R"("completionMode":"Indexed","completions":2,"podFailurePolicy":{"rules":[)"
+                                  R"({"action":"FailIndex","onExitCodes":{"operator":"In","values":[3]}}]},)")),
+            R"(spec.podFailurePolicy.rules[0].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set)"));
+  CHECK(has(Rejection(create("i", R"("podFailurePolicy":{"rules":[{"action":"Count","onExitCodes":{"operator":"In","values":[0,2,1]}}]},)")),
+            "spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator"));
+  CHECK(has(Rejection(create("i", R"("podFailurePolicy":{"rules":[{"action":"Count","onExitCodes":{"operator":"In","values":[3,2]}}]},)")),
+            "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: []int32{3, 2}: must be ordered"));
+  CHECK(has(Rejection(create("j", R"("podFailurePolicy":{"rules":[{"action":"Count"}]},)")),
+            "spec.podFailurePolicy.rules[0]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required"));
+  // Accepted: a domain-prefixed path, and FailIndex with a limit per index.
+  REQUIRE(create("k", R"("managedBy":"example.com/batch-runner_v2",)").ok());
+  REQUIRE(create("l", R"("completionMode":"Indexed","completions":2,"backoffLimitPerIndex":1,"maxFailedIndexes":2,)"
+                      R"("podFailurePolicy":{"rules":[{"action":"FailIndex","onExitCodes":{"operator":"In","values":[3]}}]},)")
+              .ok());
+
+  // managedBy never changes, neither set later nor changed.
+  auto patch = [&](std::string_view name, std::string_view body) {
+    auto patched = f.jobs.Patch("default", name, client::PatchType::kMerge, body);
+    return patched.ok() ? Status() : patched.status();
+  };
+  CHECK(has(Rejection(patch("k", R"({"spec":{"managedBy":"example.com/other"}})")),
+            R"(spec.managedBy: Invalid value: "example.com/other": field is immutable)"));
+  CHECK(has(Rejection(patch("l", R"({"spec":{"managedBy":"example.com/other"}})")),
+            R"(spec.managedBy: Invalid value: "example.com/other": field is immutable)"));
+}
+
 }  // namespace
 }  // namespace kite::controllers
