@@ -140,6 +140,7 @@ int RunServer(const std::vector<std::string>& args) {
   // Node IPAM: every node's pod CIDR comes from --cluster-cidr (its IPv4 entry).
   controller_options.cluster_cidr = config->cluster_cidr;
   controller_options.node_cidr_mask_size = config->node_cidr_mask_size;
+  controller_options.service_cidr = config->service_cidr;  // filtered out of the pod CIDR pool
   // The cluster CA, published to every namespace as the kube-root-ca.crt ConfigMap.
   if (std::ifstream ca(api_options.server_dir + "/tls/" + pki::kCaCertFile); ca) {
     controller_options.root_ca_pem.assign(std::istreambuf_iterator<char>(ca), std::istreambuf_iterator<char>());

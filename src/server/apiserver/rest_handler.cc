@@ -588,6 +588,15 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     }
     if (!causes.empty()) return InvalidError(r.resource->group, r.resource->kind, ObjectName(object), std::move(causes));
   }
+  if (r.custom && r.info.subresource.empty()) {
+    // ResourceQuota counts custom resources too (count/<plural>.<group>, on create; never
+    // cluster-scoped ones). No other plugin looks at them.
+    std::string_view ns = r.resource->namespaced ? std::string_view(r.info.namespace_name) : std::string_view();
+    AdmissionAttributes write{r.resource->group, r.resource->resource, r.resource->kind, ns, old, IsDryRun(r)};
+    if (std::optional<std::string> refusal = plugins_.Refusal(write, object)) {
+      return ForbiddenError(GR(r), NameForRefusal(object), std::move(*refusal));
+    }
+  }
   bool is_crd = r.resource->group == "apiextensions.k8s.io" && r.resource->resource == "customresourcedefinitions";
   if (is_crd && r.info.subresource.empty()) {
     crd::DefaultCrd(object, object.GetAllocator());

@@ -3,24 +3,10 @@
 #include <iostream>
 
 #include "src/server/apiserver/object_codec.h"
+#include "src/server/crd/crd_status.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::apiserver {
-namespace {
-
-bool IsEstablished(const rapidjson::Value& crd) {
-  const rapidjson::Value* status = json::Member(crd, "status");
-  const rapidjson::Value* conditions = status ? json::Member(*status, "conditions") : nullptr;
-  if (!conditions || !conditions->IsArray()) return false;
-  for (const rapidjson::Value& c : conditions->GetArray()) {
-    if (c.IsObject() && json::StringMember(c, "type") == "Established") {
-      return json::StringMember(c, "status") == "True";
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 const CustomResourceServing* ServedResources::FindCustom(std::string_view group, std::string_view version,
                                                          std::string_view resource) const {
@@ -34,7 +20,7 @@ std::shared_ptr<const ServedResources> BuildServedResources(const std::vector<st
   served->table = resources::BuiltinResources();
   for (const std::string& text : crds) {
     Result<rapidjson::Document> crd = json::ParseJsonObject(text);
-    if (!crd.ok() || !IsEstablished(*crd)) continue;
+    if (!crd.ok() || !crd::IsEstablished(*crd)) continue;
     const rapidjson::Value* md = json::Member(*crd, "metadata");
     std::string name(md ? json::StringMember(*md, "name") : std::string_view());
     Result<std::vector<crd::ServedVersion>> versions = crd::ServedVersionsOf(*crd);

@@ -38,6 +38,7 @@ std::vector<std::unique_ptr<Controller>> DefaultControllers(const DefaultControl
     NodeIpamOptions ipam;
     ipam.cluster_cidr = options.cluster_cidr;
     ipam.node_mask_size = options.node_cidr_mask_size;
+    ipam.service_cidr = options.service_cidr;
     ipam.recorder = recorder("cidrAllocator");
     Result<std::unique_ptr<NodeIpamController>> node_ipam = NodeIpamController::Create(std::move(ipam));
     if (node_ipam.ok()) {

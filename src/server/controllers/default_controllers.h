@@ -24,6 +24,8 @@ struct DefaultControllersOptions {
   // cluster_cidr = no node IPAM controller (nodes bring their own CIDRs).
   std::string cluster_cidr;
   int node_cidr_mask_size = 24;
+  // The API server's --service-cidr: node IPAM never hands out a block overlapping it.
+  std::string service_cidr;
 };
 
 // A cluster_cidr the node IPAM controller cannot use is reported on stderr and that

@@ -6,6 +6,7 @@
 
 #include "src/server/client/well_known_resources.h"
 #include "src/server/controllers/controller_ref.h"
+#include "src/server/controllers/custom_resource_ref.h"
 #include "src/server/controllers/pod_control.h"
 #include "src/server/json/json_util.h"
 #include "src/server/resources/resource_table.h"
@@ -40,39 +41,6 @@ const std::vector<Deletable>& BuiltinDeletables() {
     return out;
   }();
   return all;
-}
-
-bool IsEstablished(const Value& crd) {
-  const Value* status = json::Member(crd, "status");
-  const Value* conditions = status ? json::Member(*status, "conditions") : nullptr;
-  if (!conditions || !conditions->IsArray()) return false;
-  for (const Value& c : conditions->GetArray()) {
-    if (json::StringMember(c, "type") == "Established" && json::StringMember(c, "status") == "True") return true;
-  }
-  return false;
-}
-
-// Where an Established, namespaced CRD's objects are served, or nullopt.
-std::optional<client::ResourceRef> CustomResourceOf(const Value& crd) {
-  const Value* spec = json::Member(crd, "spec");
-  if (!spec || !IsEstablished(crd) || json::StringMember(*spec, "scope") != "Namespaced") return std::nullopt;
-  const Value* status = json::Member(crd, "status");
-  const Value* accepted = status ? json::Member(*status, "acceptedNames") : nullptr;
-  const Value* names = json::Member(*spec, "names");
-  std::string plural(accepted ? json::StringMember(*accepted, "plural") : "");
-  if (plural.empty() && names) plural = json::StringMember(*names, "plural");
-  std::string version;
-  if (const Value* versions = json::Member(*spec, "versions"); versions && versions->IsArray()) {
-    for (const Value& v : versions->GetArray()) {
-      const Value* served = json::Member(v, "served");
-      if (!served || !served->IsBool() || !served->GetBool()) continue;
-      const Value* storage = json::Member(v, "storage");
-      if (version.empty() || (storage && storage->IsBool() && storage->GetBool())) version = json::StringMember(v, "name");
-    }
-  }
-  std::string group(json::StringMember(*spec, "group"));
-  if (plural.empty() || version.empty() || group.empty()) return std::nullopt;
-  return client::ResourceRef{group, version, plural, true};
 }
 
 struct NamespaceCondition {

@@ -60,17 +60,27 @@ std::string FormatIpv4(uint32_t ip) {
          "." + std::to_string(ip & 255);
 }
 
-// The IPv4 entry of a CIDR or a comma-separated (dual-stack) list of CIDRs.
-std::optional<Ipv4Prefix> Ipv4Entry(std::string_view list) {
+// Every IPv4 entry of a comma-separated list of CIDRs (the others are skipped).
+std::vector<Ipv4Prefix> Ipv4Entries(std::string_view list) {
+  std::vector<Ipv4Prefix> out;
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view entry = list.substr(0, comma);
-    if (std::optional<Ipv4Prefix> p = ParseIpv4Prefix(entry)) return p;
+    if (std::optional<Ipv4Prefix> p = ParseIpv4Prefix(list.substr(0, comma))) out.push_back(*p);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
-  return std::nullopt;
+  return out;
 }
+
+// The first IPv4 entry of a CIDR or a comma-separated (dual-stack) list of CIDRs.
+std::optional<Ipv4Prefix> Ipv4Entry(std::string_view list) {
+  std::vector<Ipv4Prefix> all = Ipv4Entries(list);
+  if (all.empty()) return std::nullopt;
+  return all.front();
+}
+
+// The last address of a prefix, wide: a /0 ends at 2^32 - 1 without wrapping.
+uint64_t LastOf(const Ipv4Prefix& p) { return uint64_t{p.address} + (uint64_t{1} << (32 - p.prefix)) - 1; }
 
 const Value* Spec(const Value& node) { return json::Member(node, "spec"); }
 
@@ -137,6 +147,11 @@ NodeIpamController::NodeIpamController(NodeIpamOptions options, Pool pool)
     : options_(std::move(options)), pool_(pool) {
   MutexLock lock(mu_);
   refs_.assign(pool_.blocks, 0);
+  // filterOutServiceRange: Service IPs are never part of a node's pod range. The blocks
+  // keep this reference for the controller's lifetime, whoever else takes or frees them.
+  for (const Ipv4Prefix& service : Ipv4Entries(options_.service_cidr)) {
+    Take(BlocksTouching(service.address, LastOf(service)));
+  }
 }
 
 std::string NodeIpamController::BlockCidr(uint32_t block) const {
@@ -144,24 +159,29 @@ std::string NodeIpamController::BlockCidr(uint32_t block) const {
   return FormatIpv4(ip) + "/" + std::to_string(pool_.node_prefix);
 }
 
-std::vector<uint32_t> NodeIpamController::BlocksOf(const Value& node) const {
+std::vector<uint32_t> NodeIpamController::BlocksTouching(uint64_t first, uint64_t last) const {
   std::vector<uint32_t> out;
   // Wide arithmetic: a /0 range ends past 2^32.
   const uint64_t pool_first = pool_.base;
   const uint64_t pool_last = pool_first + (uint64_t{1} << (32 - pool_.cluster_prefix)) - 1;
+  if (last < pool_first || first > pool_last) return out;  // outside the cluster CIDR
+  first = std::max(first, pool_first);
+  last = std::min(last, pool_last);
+  // Every block the range touches, as upstream's cidrset.Occupy marks them.
+  for (uint64_t b = (first - pool_first) >> (32 - pool_.node_prefix);
+       b <= (last - pool_first) >> (32 - pool_.node_prefix); ++b) {
+    out.push_back(static_cast<uint32_t>(b));
+  }
+  return out;
+}
+
+std::vector<uint32_t> NodeIpamController::BlocksOf(const Value& node) const {
+  std::vector<uint32_t> out;
   for (std::string_view cidr : PodCidrs(node)) {
     std::optional<Ipv4Prefix> p = ParseIpv4Prefix(cidr);
     if (!p) continue;  // IPv6, or garbage the API would not have accepted
-    uint64_t first = p->address;
-    uint64_t last = first + (uint64_t{1} << (32 - p->prefix)) - 1;
-    if (last < pool_first || first > pool_last) continue;  // outside the cluster CIDR
-    first = std::max(first, pool_first);
-    last = std::min(last, pool_last);
-    // Every block the range touches is taken, as upstream's cidrset.Occupy does.
-    for (uint64_t b = (first - pool_first) >> (32 - pool_.node_prefix);
-         b <= (last - pool_first) >> (32 - pool_.node_prefix); ++b) {
-      out.push_back(static_cast<uint32_t>(b));
-    }
+    std::vector<uint32_t> blocks = BlocksTouching(p->address, LastOf(*p));
+    out.insert(out.end(), blocks.begin(), blocks.end());
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -294,13 +314,15 @@ Status NodeIpamController::Reconcile(const std::string& node_name) {
     if (auto chosen = in_flight_.find(node_name); chosen != in_flight_.end()) {
       block = chosen->second;  // a retry: the same block again
     } else {
-      for (uint32_t b = 0; b < pool_.blocks; ++b) {
+      // Round-robin from after the block handed out last, wrapping around (AllocateNext).
+      for (uint32_t i = 0, b = next_candidate_; i < pool_.blocks; ++i, b = (b + 1) % pool_.blocks) {
         if (refs_[b] == 0) {
           block = b;
           break;
         }
       }
       if (block) {
+        next_candidate_ = (*block + 1) % pool_.blocks;
         ++refs_[*block];
         in_flight_[node_name] = *block;
         waiting_.erase(node_name);

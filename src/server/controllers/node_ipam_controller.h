@@ -10,11 +10,20 @@
 //     existing CIDR is kept and its block is never handed out again. A CIDR outside the
 //     cluster CIDR (or not IPv4) is ignored, not an error: the node keeps it, no block is
 //     taken.
-//   - Reconcile(node name): a node without a podCIDR (and not being deleted) gets the
-//     lowest free block through a JSON merge patch of spec.podCIDR and spec.podCIDRs that
-//     carries the node's resourceVersion as a precondition, so a CIDR somebody else set in
-//     the meantime is never overwritten (409: the retry re-reads). Upstream's cidrset hands
-//     blocks out round-robin; the lowest free one is simpler to predict and just as safe.
+//   - The service CIDR(s) (--service-cidr, its IPv4 entries) are filtered out of the pool
+//     when they overlap the cluster CIDR, as upstream's filterOutServiceRange does: every
+//     block the service range touches is taken for good, so no node's pod range overlaps
+//     Service IPs (a service CIDR holding the whole cluster CIDR leaves no block at all).
+//   - Reconcile(node name): a node without a podCIDR (and not being deleted) gets a free
+//     block through a JSON merge patch of spec.podCIDR and spec.podCIDRs that carries the
+//     node's resourceVersion as a precondition, so a CIDR somebody else set in the meantime
+//     is never overwritten (409: the retry re-reads).
+//   - Blocks are handed out round-robin, as upstream's cidrset (nextCandidate): the search
+//     starts after the block handed out last and wraps around at the end of the pool, so a
+//     freed block is not given to the next node at once (a node's address range is not
+//     reused while stale routes or conntrack entries for it may linger), but is reused once
+//     the search comes round again. The position starts at the first block when the
+//     controller starts, as upstream's does.
 //   - Allocation runs under one mutex and remembers the block chosen for each node until
 //     the node is seen carrying it (or is deleted): two nodes never get the same block,
 //     also with concurrent workers, and a retried patch reuses its block.
@@ -25,11 +34,10 @@
 //     so the node is retried with back-off.
 //
 // Not done (as upstream's range allocator does not either): the NetworkUnavailable
-// condition (the network plugin's business), releasing the block of a node that has a
-// deletionTimestamp before it is gone, and filtering the service CIDR out of the pool
-// (Kite's default service CIDR 10.43.0.0/16 does not overlap 10.42.0.0/16).
+// condition (the network plugin's business), and releasing the block of a node that has a
+// deletionTimestamp before it is gone.
 // Dual-stack cluster CIDRs ("10.42.0.0/16,fd00::/56"): only the IPv4 entry is used; nodes
-// get IPv4 pod CIDRs only.
+// get IPv4 pod CIDRs only. Service CIDR entries that are not IPv4 are ignored.
 //
 // Thread-safety: Reconcile may run on several workers at once; the informer's handlers
 // run on its thread. Queue keys are node names.
@@ -56,6 +64,9 @@ struct NodeIpamOptions {
   // The prefix length of each node's CIDR; at least the cluster CIDR's, at most 30, and at
   // most 16 bits longer (65,536 blocks, upstream's limit).
   int node_mask_size = 24;
+  // The Service IP range(s) (--service-cidr: a CIDR or a dual-stack list); the blocks its
+  // IPv4 entries overlap are never handed out. "" = none.
+  std::string service_cidr;
   int workers = 2;
   // Gets CIDRNotAvailable (upstream's component name is "cidrAllocator"); default: none.
   client::EventRecorder recorder;
@@ -93,6 +104,8 @@ class NodeIpamController final : public Controller {
   std::string BlockCidr(uint32_t block) const;
   // The blocks a node's spec.podCIDR(s) cover inside the pool (none when outside).
   std::vector<uint32_t> BlocksOf(const rapidjson::Value& node) const;
+  // The blocks the IPv4 range first..last (inclusive) touches inside the pool, ascending.
+  std::vector<uint32_t> BlocksTouching(uint64_t first, uint64_t last) const;
   // Records what the node holds (informer events, our own patch's answer). Returns true
   // when blocks were freed (a node re-created under the same name).
   bool Observe(const rapidjson::Value& node) EXCLUDES(mu_);
@@ -114,6 +127,7 @@ class NodeIpamController final : public Controller {
   std::map<std::string, Holding> held_ GUARDED_BY(mu_);         // node name → its blocks
   std::map<std::string, uint32_t> in_flight_ GUARDED_BY(mu_);   // node name → chosen block
   std::set<std::string> waiting_ GUARDED_BY(mu_);               // found no free block
+  uint32_t next_candidate_ GUARDED_BY(mu_) = 0;                 // where the next search starts
 };
 
 }  // namespace kite::controllers

@@ -1,10 +1,13 @@
 #include "src/server/controllers/resource_quota_controller.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "src/server/client/well_known_resources.h"
+#include "src/server/controllers/custom_resource_ref.h"
+#include "src/server/crd/crd_status.h"
 #include "src/server/json/json_util.h"
 #include "src/server/quota/resource_usage.h"
 #include "src/server/resources/resource_table.h"
@@ -68,6 +71,13 @@ std::optional<client::ResourceRef> BuiltinRef(std::string_view group, std::strin
   return std::nullopt;
 }
 
+// Where the objects of an Established, namespaced CRD serving group/resource can be listed
+// and watched: its storage version when served, else its first served version.
+std::optional<client::ResourceRef> CustomRef(const Value& crd, std::string_view group, std::string_view resource) {
+  if (CrdGroup(crd) != group || CrdPlural(crd) != resource) return std::nullopt;
+  return CustomResourceOf(crd);
+}
+
 }  // namespace
 
 void ResourceQuotaController::Register(client::InformerFactory& informers, WorkQueue& queue) {
@@ -79,6 +89,7 @@ void ResourceQuotaController::Register(client::InformerFactory& informers, WorkQ
   claims_ = &informers.For(client::kPersistentVolumeClaims);
   config_maps_ = &informers.For(client::kConfigMaps);
   secrets_ = &informers.For(client::kSecrets);
+  crds_ = &informers.For(client::kCustomResourceDefinitions);
   client_.emplace(informers.ClientFor(kResourceQuotas));
 
   quotas_->AddHandlers({
@@ -133,6 +144,28 @@ void ResourceQuotaController::Register(client::InformerFactory& informers, WorkQ
       .on_update = nullptr,
       .on_delete = [this](const ObjectPtr& s) { Replenish(NamespaceOf(*s), "", "secrets"); },
   });
+  // A CRD becoming Established (or changing what it serves) makes its count/... countable.
+  crds_->AddHandlers({
+      .on_add = [this](const ObjectPtr& crd) { SyncQuotasCounting(*crd); },
+      .on_update =
+          [this](const ObjectPtr& old_crd, const ObjectPtr& crd) {
+            if (crd::IsEstablished(*old_crd) != crd::IsEstablished(*crd) ||
+                !SameValue(json::Member(*old_crd, "spec"), json::Member(*crd, "spec"))) {
+              SyncQuotasCounting(*crd);
+            }
+          },
+      .on_delete = nullptr,
+  });
+}
+
+void ResourceQuotaController::SyncQuotasCounting(const Value& crd) {
+  if (!crd::IsEstablished(crd)) return;
+  const std::string count = quota::ObjectCountName(CrdGroup(crd), CrdPlural(crd));
+  for (const ObjectPtr& q : quotas_->List()) {
+    const Value* spec = json::Member(*q, "spec");
+    const Value* hard = spec ? json::Member(*spec, "hard") : nullptr;
+    if (hard && hard->IsObject() && hard->HasMember(count)) queue_->Add(client::ObjectKey(*q));
+  }
 }
 
 void ResourceQuotaController::Replenish(std::string_view ns, std::string_view group, std::string_view resource) {
@@ -142,7 +175,9 @@ void ResourceQuotaController::Replenish(std::string_view ns, std::string_view gr
   }
 }
 
-client::Informer* ResourceQuotaController::InformerFor(std::string_view group, std::string_view resource) {
+client::Informer* ResourceQuotaController::InformerFor(std::string_view group, std::string_view resource,
+                                                       bool* custom) {
+  *custom = false;
   if (group.empty()) {
     if (resource == "pods") return pods_;
     if (resource == "services") return services_;
@@ -151,8 +186,14 @@ client::Informer* ResourceQuotaController::InformerFor(std::string_view group, s
     if (resource == "secrets") return secrets_;
     if (resource == "resourcequotas") return quotas_;
   }
-  std::optional<client::ResourceRef> ref = BuiltinRef(group, resource);
-  return ref ? &informers_->For(*ref) : nullptr;
+  if (std::optional<client::ResourceRef> ref = BuiltinRef(group, resource)) return &informers_->For(*ref);
+  // A custom resource: the CRD's name is <plural>.<group>.
+  if (group.empty()) return nullptr;
+  ObjectPtr crd = crds_->Get(std::string(resource) + "." + std::string(group));
+  std::optional<client::ResourceRef> ref = crd ? CustomRef(*crd, group, resource) : std::nullopt;
+  if (!ref) return nullptr;
+  *custom = true;
+  return &informers_->For(*ref);
 }
 
 Status ResourceQuotaController::Reconcile(const std::string& key) {
@@ -172,11 +213,14 @@ Status ResourceQuotaController::Reconcile(const std::string& key) {
   quota::ResourceList used = recorded;
   Status pending;
   int64_t now = options_.clock->NowMillis();
+  bool counts_custom = false;
   for (const auto& [group, resource] : KindsFor(hard_names)) {
     quota::ResourceNames charged = quota::MatchingResources(group, resource, hard_names);
     if (charged.empty()) continue;
-    client::Informer* informer = InformerFor(group, resource);
+    bool custom = false;
+    client::Informer* informer = InformerFor(group, resource, &custom);
     if (!informer) continue;
+    counts_custom = counts_custom || custom;
     if (!informer->HasSynced()) {
       pending = UnavailableError("waiting for the cache of " + quota::ObjectCountName(group, resource));
       continue;
@@ -205,7 +249,9 @@ Status ResourceQuotaController::Reconcile(const std::string& key) {
       return written.status().code() == StatusCode::kNotFound ? Status() : written.status();
     }
   }
-  queue_->AddAfter(key, options_.resync_period);
+  // Deletes of custom resources reach no handler here: look again soon.
+  queue_->AddAfter(key, counts_custom ? std::min(options_.resync_period, options_.custom_resync_period)
+                                      : options_.resync_period);
   return pending;
 }
 

@@ -6,25 +6,40 @@
 //
 // Operation, per quota key ("namespace/name"):
 //  - the usage of every resource in spec.hard is recomputed from the informers' objects
-//    within the quota's scopes; a resource no informer here can count (a custom resource's
-//    count/...) keeps the value last written. status {hard, used} is written with
-//    UpdateStatus (the quota's resourceVersion as precondition; a conflict retries) when it
-//    differs from what is stored;
+//    within the quota's scopes; a resource nothing here can count (a count/... of a kind
+//    neither built in nor served by an Established, namespaced CRD) keeps the value last
+//    written. status {hard, used} is written with UpdateStatus (the quota's resourceVersion
+//    as precondition; a conflict retries) when it differs from what is stored;
 //  - a quota is synced when it appears, when its spec changes, and every resync period
 //    (5 min by default);
 //  - replenishment: when a pod, service, claim, configmap, secret or quota is deleted, a
 //    pod turns terminal (Succeeded/Failed) or passes its deletion grace, or a claim's
 //    allocated storage changes, the namespace's quotas that limit that kind are synced.
 //
-// Informers: quotas, pods, services, persistentvolumeclaims, configmaps and secrets from
-// the start; for a quota naming another kind (replicationcontrollers, or count/<resource>.
-// <group> of any built-in namespaced resource) the kind's informer is started on first
-// use, and such quotas sync once it has filled (until then the key is retried); those kinds
-// are not replenished on delete, only at the next resync.
+// Informers: quotas, pods, services, persistentvolumeclaims, configmaps, secrets and
+// CustomResourceDefinitions from the start; for a quota naming another kind
+// (replicationcontrollers, or count/<resource>.<group> of any built-in namespaced resource)
+// the kind's informer is started on first use, and such quotas sync once it has filled
+// (until then the key is retried); those kinds are not replenished on delete, only at the
+// next resync.
+//
+// Custom resources (count/<plural>.<group>, upstream's generic object-count evaluator):
+// counted while the CRD named <plural>.<group> is Established and Namespaced, from an
+// informer of the CRD's storage version (or, when that is not served, of a served one)
+// started on first use. A CRD that is absent, not yet Established or cluster-scoped is
+// skipped: the usage keeps its last value and the quota's other resources are synced as
+// usual. A CRD becoming Established syncs the quotas that name it. The shared informers
+// take no handlers once started, so custom resources are not replenished by event:
+// instead a quota that counts one is synced again every custom_resync_period (3 s), which
+// is what gives quota back after a delete.
+// Limitation: an informer started for a CRD that is later deleted stays (the shared
+// factory cannot stop one) and lists again every half second until the CRD comes back.
 //
 // Thread-safety: Register once before the informers start; Reconcile from any number of
 // workers (the work queue never hands one key to two workers).
 #pragma once
+
+#include <rapidjson/document.h>
 
 #include <chrono>
 #include <optional>
@@ -44,6 +59,8 @@ class ResourceQuotaController final : public Controller {
     const Clock* clock = SystemClock::Get();
     // Every quota is recomputed this often whatever happens.
     std::chrono::milliseconds resync_period = std::chrono::minutes(5);
+    // Quotas counting custom resources are recomputed this often (see above).
+    std::chrono::milliseconds custom_resync_period = std::chrono::seconds(3);
   };
 
   ResourceQuotaController() : ResourceQuotaController(Options{}) {}
@@ -57,9 +74,12 @@ class ResourceQuotaController final : public Controller {
  private:
   // Queues the quotas of `ns` that limit something objects of group/resource charge.
   void Replenish(std::string_view ns, std::string_view group, std::string_view resource);
+  // Queues every quota that names count/<plural>.<group> of this CRD.
+  void SyncQuotasCounting(const rapidjson::Value& crd);
   // The informer holding objects of group/resource: a registered one, or one started now
-  // for a built-in namespaced resource; nullptr when there is none.
-  client::Informer* InformerFor(std::string_view group, std::string_view resource);
+  // for a built-in namespaced resource or a custom resource being served (`custom` then
+  // says so); nullptr when there is none.
+  client::Informer* InformerFor(std::string_view group, std::string_view resource, bool* custom);
 
   const Options options_;
   WorkQueue* queue_ = nullptr;
@@ -70,6 +90,7 @@ class ResourceQuotaController final : public Controller {
   client::Informer* claims_ = nullptr;
   client::Informer* config_maps_ = nullptr;
   client::Informer* secrets_ = nullptr;
+  client::Informer* crds_ = nullptr;
   std::optional<client::ResourceClient> client_;
 };
 

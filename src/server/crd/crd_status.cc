@@ -208,4 +208,14 @@ void SetAcceptedStatus(rapidjson::Value& crd, rapidjson::Document::AllocatorType
   json::SetMember(status, "storedVersions", StrList(stored, a), a);
 }
 
+bool IsEstablished(const rapidjson::Value& crd) {
+  const rapidjson::Value* status = json::Member(crd, "status");
+  const rapidjson::Value* conditions = status ? json::Member(*status, "conditions") : nullptr;
+  if (!conditions || !conditions->IsArray()) return false;
+  for (const rapidjson::Value& c : conditions->GetArray()) {
+    if (json::StringMember(c, "type") == "Established" && json::StringMember(c, "status") == "True") return true;
+  }
+  return false;
+}
+
 }  // namespace kite::crd

@@ -26,6 +26,9 @@ namespace kite::crd {
 // `other_crds_in_group`: the other stored CRDs of spec.group (entries with the same
 // metadata.name as `crd`, or another group, are ignored). `now`: RFC 3339, e.g.
 // "2024-05-01T10:00:00Z".
+// Whether the CRD has the condition Established=True (its objects are served).
+bool IsEstablished(const rapidjson::Value& crd);
+
 void SetAcceptedStatus(rapidjson::Value& crd, rapidjson::Document::AllocatorType& a,
                        const std::vector<const rapidjson::Value*>& other_crds_in_group, std::string_view now);
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "src/server/crd/crd_status.h"
 #include "src/server/crd/field_path.h"
 #include "src/server/crd/schema_node.h"
 #include "src/server/crd/schema_rules.h"
@@ -248,15 +249,6 @@ void ValidateApiApproval(const rapidjson::Value& crd, const rapidjson::Value* ol
                            "a URL or a reason starting with \"unapproved\", see "
                            "https://github.com/kubernetes/enhancements/pull/1111"));
   }
-}
-
-bool IsEstablished(const rapidjson::Value& crd) {
-  const rapidjson::Value* conds = ArrayMember(ObjectMember(&crd, "status"), "conditions");
-  if (!conds) return false;
-  for (const auto& c : conds->GetArray()) {
-    if (c.IsObject() && StringMember(c, "type") == "Established" && StringMember(c, "status") == "True") return true;
-  }
-  return false;
 }
 
 void Immutable(const rapidjson::Value* now, const rapidjson::Value* before, std::string_view name, const std::string& path,

@@ -9,6 +9,7 @@
 //    take node ports or a load balancer) and persistentvolumeclaims (a larger request);
 //    pod updates do not (their resources are immutable). Call it for writes of the object
 //    itself, not of a subresource. Cluster-scoped objects (ns "") are never limited.
+//    Custom resources are admitted here too (count/<plural>.<group>, on create).
 //  - The namespace's quotas are read from the store. A quota applies when it limits a
 //    resource the kind charges and the object is in all its scopes (resource_usage.h). Its
 //    limits are status.hard, or spec.hard while the controller has not yet written status.

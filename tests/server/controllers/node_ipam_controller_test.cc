@@ -1,10 +1,13 @@
 // The node IPAM controller against a real API server: nodes get distinct pod CIDRs from the
-// cluster CIDR, lowest first; a node's own CIDR is kept and never handed out; deletion
-// frees a block; exhaustion leaves a node waiting with a CIDRNotAvailable Event; a
-// restarted controller does not reassign.
+// cluster CIDR, round-robin from the first block; a node's own CIDR is kept and never
+// handed out, nor are blocks overlapping the service CIDR; deletion frees a block, which is
+// handed out again once the search wraps around; exhaustion leaves a node waiting with a
+// CIDRNotAvailable Event; a restarted controller does not reassign.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
+#include <vector>
 
 #include "src/server/client/event_broadcaster.h"
 #include "src/server/client/well_known_resources.h"
@@ -20,8 +23,9 @@ using testing::ApiFixture;
 using testing::Eventually;
 
 std::unique_ptr<NodeIpamController> Ipam(std::string cluster_cidr = "10.42.0.0/16", int mask = 24, int workers = 2,
-                                         client::EventRecorder recorder = {}) {
+                                         client::EventRecorder recorder = {}, std::string service_cidr = "") {
   NodeIpamOptions options;
+  options.service_cidr = std::move(service_cidr);
   options.cluster_cidr = std::move(cluster_cidr);
   options.node_mask_size = mask;
   options.workers = workers;
@@ -111,7 +115,7 @@ TEST_CASE("nodes get distinct CIDRs, lowest first; a node's own CIDR is kept and
   manager.Stop();
 }
 
-TEST_CASE("deleting a node frees its CIDR") {
+TEST_CASE("a freed CIDR is not handed out next: the search goes on after the last block given") {
   Cluster c;
   ControllerManager manager(c.api.transport());
   manager.Add(Ipam());
@@ -125,13 +129,98 @@ TEST_CASE("deleting a node frees its CIDR") {
 
   REQUIRE(c.nodes.Delete("", "a").ok());
   REQUIRE(Eventually([&] { return !c.nodes.Get("", "a").ok(); }));
-  // The informer delivers a's deletion before c's creation, so c's first sync already
-  // finds the block free.
+  // The informer delivers a's deletion before c's creation: block 0 is free when c is
+  // served, and still c gets the block after b's.
   c.AddNode("c");
   REQUIRE(Eventually([&] { return c.HasCidr("c"); }));
-  CHECK(c.Cidr("c") == "10.42.0.0/24");
+  CHECK(c.Cidr("c") == "10.42.2.0/24");
   CHECK(c.Cidr("b") == "10.42.1.0/24");
   manager.Stop();
+}
+
+TEST_CASE("round-robin wraps around at the end of the pool and reuses freed blocks") {
+  Cluster c;
+  ControllerManager manager(c.api.transport());
+  manager.Add(Ipam("10.42.0.0/22", 24, 1));  // 4 blocks
+  REQUIRE(manager.Start().ok());
+  for (const char* name : {"a", "b", "c"}) {
+    c.AddNode(name);
+    REQUIRE(Eventually([&] { return c.HasCidr(name); }));
+  }
+  CHECK(c.Cidr("a") == "10.42.0.0/24");
+  CHECK(c.Cidr("b") == "10.42.1.0/24");
+  CHECK(c.Cidr("c") == "10.42.2.0/24");
+
+  REQUIRE(c.nodes.Delete("", "a").ok());
+  REQUIRE(Eventually([&] { return !c.nodes.Get("", "a").ok(); }));
+  c.AddNode("d");
+  REQUIRE(Eventually([&] { return c.HasCidr("d"); }));
+  CHECK(c.Cidr("d") == "10.42.3.0/24");  // the last block, not a's freed one
+  // The end is reached: the search wraps to the first block, which a freed.
+  c.AddNode("e");
+  REQUIRE(Eventually([&] { return c.HasCidr("e"); }));
+  CHECK(c.Cidr("e") == "10.42.0.0/24");
+
+  // Next starts at block 1 (b's): the first free one after it is c's, once c is gone.
+  REQUIRE(c.nodes.Delete("", "c").ok());
+  REQUIRE(Eventually([&] { return !c.nodes.Get("", "c").ok(); }));
+  c.AddNode("f");
+  REQUIRE(Eventually([&] { return c.HasCidr("f"); }));
+  CHECK(c.Cidr("f") == "10.42.2.0/24");
+  manager.Stop();
+}
+
+TEST_CASE("blocks overlapping the service CIDR are never handed out") {
+  SECTION("a service CIDR inside the cluster CIDR") {
+    Cluster c;
+    ControllerManager manager(c.api.transport());
+    // Blocks 2 and 3 hold Service IPs; the IPv6 entry of the dual-stack list is ignored;
+    // a service range smaller than a block still takes the block (5).
+    manager.Add(Ipam("10.42.0.0/21", 24, 2, {}, "10.42.2.0/23,fd00:43::/112,10.42.5.128/28"));
+    REQUIRE(manager.Start().ok());
+    const std::vector<std::string> names = {"a", "b", "c", "d", "e"};
+    for (const std::string& name : names) c.AddNode(name);
+    REQUIRE(Eventually([&] {
+      for (const std::string& name : names) {
+        if (!c.HasCidr(name)) return false;
+      }
+      return true;
+    }));
+    std::map<std::string, std::string> holder;  // CIDR -> node
+    for (const std::string& name : names) holder[c.Cidr(name)] = name;
+    CHECK(holder.size() == 5);
+    for (const char* cidr : {"10.42.0.0/24", "10.42.1.0/24", "10.42.4.0/24", "10.42.6.0/24", "10.42.7.0/24"}) {
+      CHECK(holder.count(cidr) == 1);
+    }
+    // The pool is used up; the sixth node finds nothing.
+    c.AddNode("f");
+    CHECK_FALSE(Eventually([&] { return c.HasCidr("f"); }, 300ms));
+    // Freeing block 4 gives it to f: the search wrapped to block 0 and went past the
+    // service blocks 2 and 3.
+    REQUIRE(c.nodes.Delete("", holder["10.42.4.0/24"]).ok());
+    REQUIRE(Eventually([&] { return c.HasCidr("f"); }));
+    CHECK(c.Cidr("f") == "10.42.4.0/24");
+    manager.Stop();
+  }
+  SECTION("a service CIDR holding the whole cluster CIDR leaves nothing") {
+    Cluster c;
+    ControllerManager manager(c.api.transport());
+    manager.Add(Ipam("10.42.8.0/26", 28, 2, {}, "10.42.0.0/16"));
+    REQUIRE(manager.Start().ok());
+    c.AddNode("a");
+    CHECK_FALSE(Eventually([&] { return c.HasCidr("a"); }, 300ms));
+    manager.Stop();
+  }
+  SECTION("a service CIDR outside the cluster CIDR changes nothing") {
+    Cluster c;
+    ControllerManager manager(c.api.transport());
+    manager.Add(Ipam("10.42.0.0/16", 24, 2, {}, "10.43.0.0/16"));
+    REQUIRE(manager.Start().ok());
+    c.AddNode("a");
+    REQUIRE(Eventually([&] { return c.HasCidr("a"); }));
+    CHECK(c.Cidr("a") == "10.42.0.0/24");
+    manager.Stop();
+  }
 }
 
 TEST_CASE("an exhausted pool leaves the node without a CIDR and records CIDRNotAvailable; a freed block goes to it") {

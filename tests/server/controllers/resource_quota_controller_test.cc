@@ -4,6 +4,7 @@
 
 #include "src/server/client/well_known_resources.h"
 #include "src/server/controllers/controller_manager.h"
+#include "src/server/controllers/crd_controller.h"
 #include "tests/testing/api_fixture.h"
 
 namespace kite::controllers {
@@ -126,6 +127,124 @@ TEST_CASE("scoped quotas count only their pods; usage of unknown kinds is kept")
   // No informer can count widgets: the controller leaves that usage out until something
   // (the admission plugin) records it, and keeps it afterwards.
   CHECK(f.StatusIs("custom", "used", R"({"resourcequotas":"2"})"));
+}
+
+constexpr char kCronTabCrd[] = R"({"metadata":{"name":"crontabs.stable.example.com"},"spec":{
+  "group":"stable.example.com","scope":"Namespaced",
+  "names":{"plural":"crontabs","singular":"crontab","kind":"CronTab"},
+  "versions":[{"name":"v1beta1","served":true,"storage":false,"schema":{"openAPIV3Schema":{"type":"object"}}},
+              {"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object",
+               "properties":{"spec":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}]}})";
+constexpr char kClusterThingCrd[] = R"({"metadata":{"name":"clusterthings.stable.example.com"},"spec":{
+  "group":"stable.example.com","scope":"Cluster",
+  "names":{"plural":"clusterthings","singular":"clusterthing","kind":"ClusterThing"},
+  "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object"}}}]}})";
+const client::ResourceRef kCronTabs{"stable.example.com", "v1", "crontabs", true};
+const client::ResourceRef kClusterThings{"stable.example.com", "v1", "clusterthings", false};
+
+std::string CronTab(std::string_view name) {
+  return R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":")" + std::string(name) +
+         R"("},"spec":{"cronSpec":"* * * * */5"}})";
+}
+
+// A POST through the API as the admin, for the status code and body of a refusal.
+client::ClientResponse Post(ApiFixture& api, std::string path, std::string body, std::string query = "") {
+  return api.transport()->Do({"POST", std::move(path), std::move(query), std::move(body), "application/json"});
+}
+
+TEST_CASE("count/<plural>.<group> limits a custom resource: admission refuses, the controller counts and frees") {
+  ApiFixture api;
+  api.Create(client::kNamespaces, "", R"({"metadata":{"name":"team"}})");
+  ControllerManager manager{api.transport()};
+  ResourceQuotaController::Options options;
+  options.custom_resync_period = std::chrono::milliseconds(300);
+  manager.Add(std::make_unique<CrdController>());
+  manager.Add(std::make_unique<ResourceQuotaController>(options));
+  REQUIRE(manager.Start().ok());
+  auto status_is = [&](std::string_view want) {
+    return Eventually([&] { return QuotaStatus(api, "team", "q", "used") == want; });
+  };
+
+  // Before the CRDs exist their counts are skipped; the rest of the quota is synced.
+  api.Create(kResourceQuotas, "team",
+             R"({"metadata":{"name":"q"},"spec":{"hard":{"count/crontabs.stable.example.com":"2",)"
+             R"("count/clusterthings.stable.example.com":"0","configmaps":"5"}}})");
+  CHECK(status_is(R"({"configmaps":"0"})"));
+
+  // Once Established, the namespaced one is counted; the cluster-scoped one never is.
+  api.Create(client::kCustomResourceDefinitions, "", kCronTabCrd);
+  api.Create(client::kCustomResourceDefinitions, "", kClusterThingCrd);
+  CHECK(status_is(R"({"configmaps":"0","count/crontabs.stable.example.com":"0"})"));
+
+  client::ResourceClient crontabs = api.Client(kCronTabs);
+  auto create = [&](std::string_view name) {
+    auto object = json::ParseJson(CronTab(name));
+    REQUIRE(object.ok());
+    return crontabs.Create("team", *object);
+  };
+  // (The API serves the resource once its watcher has seen the CRD established.)
+  REQUIRE(Eventually([&] { return create("a").ok(); }));
+  REQUIRE(create("b").ok());
+  CHECK(QuotaStatus(api, "team", "q", "used") == R"({"configmaps":"0","count/crontabs.stable.example.com":"2"})");
+
+  client::ClientResponse third =
+      Post(api, "/apis/stable.example.com/v1/namespaces/team/crontabs", CronTab("c"));
+  CHECK(third.status == 403);
+  CHECK(third.body.find(R"("reason":"Forbidden")") != std::string::npos);
+  CHECK(third.body.find(R"(crontabs.stable.example.com \"c\" is forbidden: exceeded quota: q, )"
+                        R"(requested: count/crontabs.stable.example.com=1, )"
+                        R"(used: count/crontabs.stable.example.com=2, )"
+                        R"(limited: count/crontabs.stable.example.com=2)") != std::string::npos);
+  CHECK(crontabs.Get("team", "c").status().code() == StatusCode::kNotFound);
+  // The controller's own count agrees: its recounts (every 300 ms here) leave it at 2.
+  CHECK_FALSE(Eventually(
+      [&] {
+        return QuotaStatus(api, "team", "q", "used") != R"({"configmaps":"0","count/crontabs.stable.example.com":"2"})";
+      },
+      std::chrono::milliseconds(1000)));
+  // A dry run is checked as well.
+  client::ClientResponse dry =
+      Post(api, "/apis/stable.example.com/v1/namespaces/team/crontabs", CronTab("c"), "dryRun=All");
+  CHECK(dry.status == 403);
+
+  // Cluster-scoped custom resources are charged to no quota (its hard 0 does not apply).
+  auto thing = json::ParseJson(R"({"apiVersion":"stable.example.com/v1","kind":"ClusterThing","metadata":{"name":"t"}})");
+  REQUIRE(thing.ok());
+  REQUIRE(Eventually([&] { return api.Client(kClusterThings).Create("", *thing).ok(); }));
+
+  // A delete gives quota back through the controller's recount; then a create fits again.
+  REQUIRE(crontabs.Delete("team", "a").ok());
+  CHECK(status_is(R"({"configmaps":"0","count/crontabs.stable.example.com":"1"})"));
+  REQUIRE(create("c").ok());
+  CHECK(QuotaStatus(api, "team", "q", "used") == R"({"configmaps":"0","count/crontabs.stable.example.com":"2"})");
+
+  // With the CRD deleted (its objects go first), the quota keeps working for the rest.
+  REQUIRE(api.Client(client::kCustomResourceDefinitions).Delete("", "crontabs.stable.example.com").ok());
+  REQUIRE(Eventually([&] {
+    return api.Client(client::kCustomResourceDefinitions).Get("", "crontabs.stable.example.com").status().code() ==
+           StatusCode::kNotFound;
+  }));
+  api.Create(client::kConfigMaps, "team", R"({"metadata":{"name":"cfg"}})");
+  REQUIRE(api.Client(client::kConfigMaps).Delete("team", "cfg").ok());
+  // (The create was charged by the admission; only the controller gives it back.)
+  CHECK(Eventually(
+      [&] { return QuotaStatus(api, "team", "q", "used").find(R"("configmaps":"0")") != std::string::npos; }));
+  manager.Stop();
+}
+
+TEST_CASE("a CRD that is not Established leaves its count out without holding up the quota") {
+  Fixture f;  // no CRD controller: nothing establishes the CRD
+  REQUIRE(f.manager.Start().ok());
+  f.api.Create(client::kCustomResourceDefinitions, "", kCronTabCrd);
+  f.api.Create(kResourceQuotas, "team",
+               R"({"metadata":{"name":"q"},"spec":{"hard":{"count/crontabs.stable.example.com":"2","secrets":"3"}}})");
+  CHECK(f.StatusIs("q", "used", R"({"secrets":"0"})"));
+  CHECK(f.StatusIs("q", "hard", R"({"count/crontabs.stable.example.com":"2","secrets":"3"})"));
+  // Replenishment of the other kinds works as usual.
+  f.api.Create(client::kSecrets, "team", R"({"metadata":{"name":"s"}})");
+  CHECK(f.StatusIs("q", "used", R"({"secrets":"1"})"));
+  REQUIRE(f.api.Client(client::kSecrets).Delete("team", "s").ok());
+  CHECK(f.StatusIs("q", "used", R"({"secrets":"0"})"));
 }
 
 }  // namespace
