@@ -48,6 +48,11 @@ ApiPodObjects::ApiPodObjects(client::ApiTransport* transport, ApiPodObjectsOptio
       services_(transport, client::kServices),
       service_accounts_(transport, client::kServiceAccounts) {}
 
+ApiPodObjects::~ApiPodObjects() {
+  MutexLock lock(mu_);
+  if (services_informer_) services_informer_->Stop();
+}
+
 Result<client::ObjectPtr> ApiPodObjects::Get(const client::ResourceClient& client, std::string_view ns,
                                              std::string_view name, std::string_view singular) {
   std::string key = client.ref().resource + "/" + std::string(ns) + "/" + std::string(name);
@@ -94,29 +99,19 @@ Result<client::ObjectPtr> ApiPodObjects::PersistentVolume(std::string_view name)
 }
 
 Result<std::vector<client::ObjectPtr>> ApiPodObjects::Services(std::string_view ns) {
-  std::string key = "services/" + std::string(ns) + "/";
-  int64_t now = clock_->NowMillis();
+  client::Informer* informer;
   {
     MutexLock lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end() && now - it->second.fetched_at < options_.cache_ttl.count())
-      return it->second.list;
-  }
-  Result<Document> listed = services_.List(ns);
-  if (!listed.ok()) return listed.status();
-  Cached entry;
-  entry.fetched_at = now;
-  if (const Value* items = json::Member(*listed, "items"); items && items->IsArray()) {
-    for (const Value& item : items->GetArray()) {
-      if (!item.IsObject()) continue;
-      Document doc;
-      doc.CopyFrom(item, doc.GetAllocator());
-      entry.list.push_back(Share(std::move(doc)));
+    if (!services_informer_) {
+      services_informer_ = std::make_unique<client::Informer>(services_);
+      services_informer_->Start();
     }
+    informer = services_informer_.get();
   }
-  MutexLock lock(mu_);
-  cache_[key] = entry;
-  return entry.list;
+  if (!informer->WaitForSync(options_.services_sync_timeout)) {
+    return UnavailableError("the list of services has not been read yet");
+  }
+  return informer->List(ns);
 }
 
 Result<std::string> ApiPodObjects::ServiceAccountToken(const ServiceAccountTokenRequest& request) {

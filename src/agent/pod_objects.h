@@ -4,7 +4,8 @@
 // service account tokens (projected volumes). The kubelet's configmap/secret managers, its
 // service lister and its token manager, in one small interface.
 //
-// Two implementations: ApiPodObjects over the agent's API client, with a short cache, and
+// Two implementations: ApiPodObjects over the agent's API client, with a short cache (and,
+// for Services, a watch of every Service as the kubelet's service lister has), and
 // FakePodObjects for unit tests.
 //
 // Errors: kNotFound with the kubelet's texts — `configmap "x" not found`,
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,15 +68,20 @@ struct ApiPodObjectsOptions {
   // read per container start.
   std::chrono::milliseconds cache_ttl{2000};
   const Clock* clock = nullptr;  // null = the system clock
+  std::chrono::milliseconds services_sync_timeout{10'000};
 };
 
-// Over the API. Limits: the cache holds every object asked for until the agent stops (one
-// entry per name; objects of deleted pods age out only by being replaced), which is bounded
-// by the number of distinct names the node's pods refer to.
+// Over the API. Services come from an informer on every namespace, started by the first
+// Services call (which waits up to `services_sync_timeout` for its first list, then answers
+// kUnavailable): one watch instead of a list per container start. Limits: the cache holds
+// every other object asked for until the agent stops (one entry per name; objects of
+// deleted pods age out only by being replaced), which is bounded by the number of distinct
+// names the node's pods refer to.
 class ApiPodObjects final : public PodObjects {
  public:
   // `transport` must outlive this object.
   explicit ApiPodObjects(client::ApiTransport* transport, ApiPodObjectsOptions options = {});
+  ~ApiPodObjects() override;
 
   Result<client::ObjectPtr> ConfigMap(std::string_view ns, std::string_view name) override;
   Result<client::ObjectPtr> Secret(std::string_view ns, std::string_view name) override;
@@ -111,7 +118,8 @@ class ApiPodObjects final : public PodObjects {
   const client::ResourceClient service_accounts_;
 
   Mutex mu_;
-  // "<resource>/<ns>/<name>" (a list: "<resource>/<ns>/") → answer.
+  std::unique_ptr<client::Informer> services_informer_ GUARDED_BY(mu_);
+  // "<resource>/<ns>/<name>" → answer.
   std::map<std::string, Cached> cache_ GUARDED_BY(mu_);
   std::map<std::string, Token> tokens_ GUARDED_BY(mu_);
 };

@@ -71,11 +71,15 @@ Result<std::unique_ptr<SimCluster>> SimCluster::Create(client::ApiTransport* tra
                                 "\" must be lower-case letters, digits, '-' or '.', starting with a letter or digit");
   }
   std::unique_ptr<SimCluster> cluster(new SimCluster());
+  ApiPodObjectsOptions object_options;
+  object_options.clock = options.clock;
+  cluster->objects_ = std::make_unique<ApiPodObjects>(transport, object_options);
   std::vector<std::unique_ptr<NodeAgent>> agents;
   for (int64_t i = 1; i <= options.nodes; ++i) {
     NodeAgentOptions agent;
     agent.node = SimNode(options, i);
     agent.lease_renew_interval = options.lease_renew_interval;
+    agent.objects = cluster->objects_.get();
     runtime::FakeRuntimeOptions runtime_options;
     runtime_options.pod_cidr = agent.node.pod_cidr;
     runtime_options.clock = options.clock;

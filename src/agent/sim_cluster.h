@@ -1,5 +1,6 @@
 // SimCluster: many simulated nodes in one process (`kite sim`), each a NodeAgent over its
-// own FakeRuntime, all sharing one transport, one pod informer and one AgentRunner.
+// own FakeRuntime, all sharing one transport, one pod informer, one AgentRunner and one
+// PodObjects (so one watch of Services and one cache of ConfigMaps and Secrets).
 //
 // Node i (1-based) is named <prefix><i as 5 digits or more> ("sim-node-00001"), has
 // InternalIP 172.16.0.0 + i (172.16.0.0/12 holds 2^20 nodes), pod CIDR
@@ -56,6 +57,7 @@ class SimCluster {
   SimCluster() = default;
 
   // Declared before the runner: the agents it owns use them until it is destroyed.
+  std::unique_ptr<ApiPodObjects> objects_;
   std::vector<std::unique_ptr<runtime::FakeRuntime>> runtimes_;
   std::unique_ptr<AgentRunner> runner_;
 };

@@ -385,6 +385,14 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
   }
   if (!status.ok()) return fail_all(status);
 
+  // Before acknowledging, so no reader finds an entry older than a write it saw succeed.
+  for (const EventPtr& event : events) {
+    if (event->type == Event::Type::kPut) {
+      latest_.Put(event->kv);
+    } else {
+      latest_.Erase(event->kv.key, event->kv.mod_revision);
+    }
+  }
   // Publish before acknowledging: any revision a caller has seen is visible to watches.
   hub_.Publish(events);
   if (!events.empty()) {
@@ -627,9 +635,15 @@ Result<KeyValue> SqliteStore::Get(std::string_view key, int64_t revision) {
   RangeRequest request;
   request.key = std::string(key);
   request.revision = revision;
+  int64_t read_from = 0;
+  if (revision == 0) {
+    if (std::optional<KeyValue> hit = latest_.Find(key)) return std::move(*hit);
+    read_from = committed_revision_.load();
+  }
   Result<RangeResult> result = Range(request);
   if (!result.ok()) return result.status();
   if (result->kvs.empty()) return KeyNotFound(key);
+  if (revision == 0) latest_.Fill(result->kvs.front(), read_from);
   return std::move(result->kvs.front());
 }
 

@@ -8,6 +8,9 @@
 // the events to the WatchHub, then acknowledges. Reads run on a pool of read connections
 // against WAL snapshots and never wait for the writer.
 //
+// Current reads of single keys are served from LatestValues (latest_values.h) when the key
+// was written or read recently.
+//
 // Durability: WAL journal. With Durability::kFull (the default, synchronous=FULL) the WAL is
 // fsynced before a write is acknowledged, so an acknowledged write survives kill -9 and
 // power loss. Durability::kNormal skips that fsync: survives kill -9, not power loss.
@@ -33,6 +36,7 @@
 
 #include "src/base/mutex.h"
 #include "src/store/kv_store.h"
+#include "src/store/latest_values.h"
 #include "src/store/sqlite_db.h"
 #include "src/store/store_options.h"
 #include "src/store/watch_hub.h"
@@ -119,6 +123,7 @@ class SqliteStore final : public KvStore, private HistorySource {
   std::atomic<int64_t> writes_{0};
 
   WatchHub hub_;
+  LatestValues latest_{options_.latest_values_bytes};
 };
 
 }  // namespace kite::store

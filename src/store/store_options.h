@@ -34,7 +34,10 @@ struct StoreOptions {
   size_t max_group_commit = 1024;
   // SQLite only: history rows examined per compaction transaction, which bounds how long a
   // compaction step holds up writers.
-  int64_t compaction_batch_revisions = 2'000;
+  int64_t compaction_batch_revisions = 500;
+  // SQLite only: memory for the newest values of recently used keys, which current reads
+  // of single keys take instead of the database.
+  size_t latest_values_bytes = 64 << 20;
 };
 
 }  // namespace kite::store

@@ -71,6 +71,24 @@ TEST_CASE("ApiPodObjects: services of a namespace") {
   Result<std::vector<client::ObjectPtr>> none = objects.Services("empty");
   REQUIRE(none.ok());
   CHECK(none->empty());
+
+  // Watched, not re-listed: later creates and deletes show without the clock moving.
+  auto names_in = [&](std::string_view ns) {
+    std::set<std::string> out;
+    Result<std::vector<client::ObjectPtr>> listed = objects.Services(ns);
+    if (listed.ok()) {
+      for (const client::ObjectPtr& s : *listed) {
+        out.insert(std::string(json::StringMember(*json::Member(*s, "metadata"), "name")));
+      }
+    }
+    return out;
+  };
+  api.Create(client::kServices, "default",
+             R"({"metadata":{"name":"db"},"spec":{"ports":[{"port":5432}],"selector":{"app":"db"}}})");
+  CHECK(testing::Eventually([&] { return names_in("default").count("db") == 1; }, 5s));
+  REQUIRE(api.Client(client::kServices).Delete("default", "web").ok());
+  CHECK(testing::Eventually([&] { return names_in("default").count("web") == 0; }, 5s));
+  CHECK(names_in("default").count("db") == 1);
 }
 
 TEST_CASE("ApiPodObjects: bound service account tokens, reused until 80% of their life") {

@@ -384,6 +384,57 @@ TEST_CASE("concurrent writers get unique gap-free revisions; watchers see all in
   }
 }
 
+TEST_CASE("a current read after an acknowledged write sees it, under concurrent reads", "[store]") {
+  StoreOptions options;
+  // The default, and one that evicts on almost every write (the SQLite read cache).
+  options.latest_values_bytes = GENERATE(size_t{64} << 20, size_t{300});
+  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  KvStore& s = *b->store;
+  constexpr int kWriters = 4, kRounds = 100;
+  std::atomic<bool> done{false};
+  std::atomic<int> stale{0};
+
+  // Readers keep reading the keys being written, so reads race with the writes.
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      while (!done) {
+        for (int w = 0; w < kWriters; ++w) (void)s.Get("/r/" + std::to_string(w) + "/hot");
+      }
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      const std::string hot = "/r/" + std::to_string(w) + "/hot";
+      Result<int64_t> rev = s.Create(hot, "0");
+      if (!rev.ok()) return;
+      for (int i = 1; i <= kRounds; ++i) {
+        Result<int64_t> next = s.Update(hot, std::to_string(i), *rev);
+        if (!next.ok()) return;
+        rev = next;
+        Result<KeyValue> got = s.Get(hot);
+        if (!got.ok() || got->mod_revision != *rev || got->value != std::to_string(i)) ++stale;
+        // A deleted key stays deleted for later reads, however reads raced with the delete.
+        Result<int64_t> deleted = s.Delete(hot, *rev);
+        if (!deleted.ok()) return;
+        if (s.Get(hot).ok()) ++stale;
+        rev = s.Create(hot, std::to_string(i));
+        if (!rev.ok()) return;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  done = true;
+  for (auto& t : readers) t.join();
+  CHECK(stale.load() == 0);
+  for (int w = 0; w < kWriters; ++w) {
+    Result<KeyValue> last = s.Get("/r/" + std::to_string(w) + "/hot");
+    REQUIRE(last.ok());
+    CHECK(last->value == std::to_string(kRounds));
+  }
+}
+
 TEST_CASE("datastore endpoints", "[store]") {
   REQUIRE(OpenStore("mysql://x").status().code() == StatusCode::kInvalidArgument);
   REQUIRE(OpenStore("sqlite://relative.db").status().code() == StatusCode::kInvalidArgument);

@@ -51,7 +51,7 @@ class Scheduler final : public controllers::Controller {
  public:
   struct Options {
     std::string scheduler_name = std::string(kDefaultSchedulerName);
-    int workers = 4;
+    int workers = 16;
     std::chrono::milliseconds initial_backoff{1000};
     std::chrono::milliseconds max_backoff{10000};
     std::chrono::milliseconds unschedulable_flush{std::chrono::minutes(5)};

@@ -32,7 +32,7 @@ HISTORY_WINDOW = 200
 # groups once current - window >= compacted + batch, and then compacts up to
 # current - window (src/store/sqlite_store.cc). So on a fresh store nothing is compacted
 # before revision window + batch, however small the window.
-COMPACTION_BATCH = 2000
+COMPACTION_BATCH = 500
 
 NAMESPACE = "pyclient"
 # Bounds every wait, so a misbehaving server fails the test instead of hanging it.
