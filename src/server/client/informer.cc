@@ -1,5 +1,9 @@
 #include "src/server/client/informer.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
 #include "src/server/json/json_util.h"
 
 namespace kite::client {
@@ -8,7 +12,9 @@ namespace {
 using rapidjson::Document;
 
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
-constexpr auto kRetryDelay = std::chrono::milliseconds(500);
+// client-go's reflector backs off 800 ms doubling to 30 s.
+constexpr auto kInitialBackOff = std::chrono::milliseconds(800);
+constexpr auto kMaxBackOff = std::chrono::milliseconds(30000);
 // Watches end after this long and start again from the last version, as client-go's
 // reflector does, so a stuck stream cannot go unnoticed for ever.
 constexpr int kWatchTimeoutSeconds = 300;
@@ -17,6 +23,22 @@ std::string_view ResourceVersionOf(const rapidjson::Value& object) {
   const rapidjson::Value* md = json::Member(object, "metadata");
   return md ? json::StringMember(*md, "resourceVersion") : std::string_view();
 }
+
+// The informer whose handlers this thread is running (its own thread, or a replay in
+// AddHandlers): calls back into it would wait for themselves.
+thread_local const Informer* tls_dispatching = nullptr;
+
+// Sets tls_dispatching for a scope.
+class DispatchingScope {
+ public:
+  explicit DispatchingScope(const Informer* informer) : outer_(tls_dispatching) { tls_dispatching = informer; }
+  ~DispatchingScope() { tls_dispatching = outer_; }
+  DispatchingScope(const DispatchingScope&) = delete;
+  DispatchingScope& operator=(const DispatchingScope&) = delete;
+
+ private:
+  const Informer* outer_;
+};
 
 }  // namespace
 
@@ -41,12 +63,57 @@ Informer::Informer(ResourceClient client, std::string ns, ListOptions options)
 
 Informer::~Informer() { Stop(); }
 
-void Informer::AddHandlers(InformerHandlers handlers) { handlers_.push_back(std::move(handlers)); }
+void Informer::CheckNotInHandler(const char* what) const {
+  if (tls_dispatching != this) return;
+  std::cerr << "kite: Informer::" << what << " called from a handler of the same informer ("
+            << client_.ref().resource << "): it would wait for itself\n";
+  std::abort();
+}
 
-void Informer::Start() { thread_ = std::thread([this] { Run(); }); }
+Informer::HandlerId Informer::AddHandlers(InformerHandlers handlers) {
+  CheckNotInHandler("AddHandlers");
+  MutexLock dispatch(dispatch_mu_);
+  // The cache changes only under dispatch_mu_, so it holds exactly what the other handlers
+  // have been told: replaying it leaves nothing out and repeats nothing.
+  if (handlers.on_add) {
+    std::vector<ObjectPtr> cached = List();
+    DispatchingScope scope(this);
+    for (const ObjectPtr& object : cached) handlers.on_add(object);
+  }
+  HandlerId id = next_id_++;
+  handlers_.push_back({id, std::move(handlers)});
+  return id;
+}
+
+void Informer::RemoveHandlers(HandlerId id) {
+  CheckNotInHandler("RemoveHandlers");
+  InformerHandlers removed;  // destroyed after the lock: its captures may be anything
+  MutexLock dispatch(dispatch_mu_);
+  auto it = std::find_if(handlers_.begin(), handlers_.end(), [id](const Registration& r) { return r.id == id; });
+  if (it == handlers_.end()) return;
+  removed = std::move(it->handlers);
+  handlers_.erase(it);
+}
+
+void Informer::Start() {
+  MutexLock lock(thread_mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::RequestStop() {
+  {
+    MutexLock lock(mu_);
+    stop_ = true;
+  }
+  stop_cv_.NotifyAll();
+}
 
 void Informer::Stop() {
-  stop_ = true;
+  CheckNotInHandler("Stop");
+  RequestStop();
+  MutexLock lock(thread_mu_);
   if (thread_.joinable()) thread_.join();
 }
 
@@ -88,17 +155,47 @@ std::string Informer::LastResourceVersion() const {
 }
 
 void Informer::Run() {
+  tls_dispatching = this;
   bool need_list = true;
+  std::chrono::milliseconds backoff = kInitialBackOff;
+  auto back_off = [&] {
+    bool go_on = SleepUnlessStopped(backoff);
+    backoff = std::min(backoff * 2, kMaxBackOff);
+    return go_on;
+  };
   while (!stop_) {
     if (need_list) {
       if (!ListAndReplace()) {
-        std::this_thread::sleep_for(kRetryDelay);  // back-off before asking again
+        if (!back_off()) break;
         continue;
       }
+      backoff = kInitialBackOff;
       need_list = false;
     }
-    need_list = !WatchOnce();
+    switch (WatchOnce()) {
+      case WatchEnd::kEnded:
+        backoff = kInitialBackOff;
+        break;
+      case WatchEnd::kRelist:
+        need_list = true;
+        break;
+      case WatchEnd::kFailed:
+        need_list = true;
+        if (!back_off()) return;
+        break;
+    }
   }
+}
+
+bool Informer::SleepUnlessStopped(std::chrono::milliseconds delay) {
+  auto deadline = std::chrono::steady_clock::now() + delay;
+  MutexLock lock(mu_);
+  while (!stop_) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return true;
+    stop_cv_.WaitFor(mu_, deadline - now);
+  }
+  return false;
 }
 
 bool Informer::ListAndReplace() {
@@ -120,6 +217,7 @@ bool Informer::ListAndReplace() {
   if (const rapidjson::Value* md = json::Member(*list, "metadata")) rv = json::StringMember(*md, "resourceVersion");
 
   // Report the difference with what handlers saw before (nothing, on the first list).
+  MutexLock dispatch(dispatch_mu_);
   std::map<std::string, ObjectPtr, std::less<>> previous;
   {
     MutexLock lock(mu_);
@@ -129,15 +227,21 @@ bool Informer::ListAndReplace() {
   }
   for (const auto& [key, old_object] : previous) {
     if (!fresh.count(key)) {
-      for (auto& h : handlers_) if (h.on_delete) h.on_delete(old_object);
+      for (auto& r : handlers_) {
+        if (r.handlers.on_delete) r.handlers.on_delete(old_object);
+      }
     }
   }
   for (const auto& [key, object] : fresh) {
     auto it = previous.find(key);
     if (it == previous.end()) {
-      for (auto& h : handlers_) if (h.on_add) h.on_add(object);
+      for (auto& r : handlers_) {
+        if (r.handlers.on_add) r.handlers.on_add(object);
+      }
     } else if (ResourceVersionOf(*it->second) != ResourceVersionOf(*object)) {
-      for (auto& h : handlers_) if (h.on_update) h.on_update(it->second, object);
+      for (auto& r : handlers_) {
+        if (r.handlers.on_update) r.handlers.on_update(it->second, object);
+      }
     }
   }
   if (!synced_) {
@@ -148,26 +252,25 @@ bool Informer::ListAndReplace() {
   return true;
 }
 
-bool Informer::WatchOnce() {
+Informer::WatchEnd Informer::WatchOnce() {
   ListOptions watch_options = options_;
   watch_options.resource_version = LastResourceVersion();
   watch_options.timeout_seconds = kWatchTimeoutSeconds;
   Result<std::unique_ptr<WatchReader>> reader = client_.Watch(namespace_, watch_options);
   if (!reader.ok()) {
-    if (reader.status().code() != StatusCode::kCompacted) std::this_thread::sleep_for(kRetryDelay);
-    return false;
+    return reader.status().code() == StatusCode::kCompacted ? WatchEnd::kRelist : WatchEnd::kFailed;
   }
   while (!stop_) {
     Result<std::vector<std::string>> lines = (*reader)->Next(kPollInterval);
-    if (!lines.ok()) return true;  // the watch ended: watch again from the last version
+    if (!lines.ok()) return WatchEnd::kEnded;  // the watch ended: watch again from the last version
     for (const std::string& line : *lines) {
       Result<Document> parsed = json::ParseJsonObject(line);
-      if (!parsed.ok()) return false;
+      if (!parsed.ok()) return WatchEnd::kRelist;
       auto doc = std::make_shared<Document>(std::move(*parsed));
       rapidjson::Value* object = json::MutableMember(*doc, "object");
-      if (!object || !object->IsObject()) return false;
+      if (!object || !object->IsObject()) return WatchEnd::kRelist;
       std::string type(json::StringMember(*doc, "type"));
-      if (type == "ERROR") return false;  // 410 Expired or worse: list again
+      if (type == "ERROR") return WatchEnd::kRelist;  // 410 Expired or worse: list again
       std::string rv(ResourceVersionOf(*object));
       if (type == "BOOKMARK") {
         MutexLock lock(mu_);
@@ -179,19 +282,18 @@ bool Informer::WatchOnce() {
       rapidjson::Value taken;
       taken.Swap(*object);
       static_cast<rapidjson::Value&>(*doc).Swap(taken);
+      MutexLock dispatch(dispatch_mu_);
       if (type == "DELETED") {
-        Remove(ObjectKey(*doc), doc);
+        Remove(ObjectKey(*doc), doc, std::move(rv));
       } else {
-        Upsert(doc);
+        Upsert(doc, std::move(rv));
       }
-      MutexLock lock(mu_);
-      last_rv_ = rv;
     }
   }
-  return true;
+  return WatchEnd::kEnded;
 }
 
-void Informer::Upsert(ObjectPtr object) {
+void Informer::Upsert(ObjectPtr object, std::string rv) {
   std::string key = ObjectKey(*object);
   ObjectPtr old;
   {
@@ -199,22 +301,26 @@ void Informer::Upsert(ObjectPtr object) {
     ObjectPtr& slot = objects_[key];
     old = slot;
     slot = object;
+    last_rv_ = std::move(rv);
   }
-  for (auto& h : handlers_) {
+  for (auto& r : handlers_) {
     if (old) {
-      if (h.on_update) h.on_update(old, object);
-    } else if (h.on_add) {
-      h.on_add(object);
+      if (r.handlers.on_update) r.handlers.on_update(old, object);
+    } else if (r.handlers.on_add) {
+      r.handlers.on_add(object);
     }
   }
 }
 
-void Informer::Remove(const std::string& key, ObjectPtr last_state) {
+void Informer::Remove(const std::string& key, ObjectPtr last_state, std::string rv) {
   {
     MutexLock lock(mu_);
     objects_.erase(key);
+    last_rv_ = std::move(rv);
   }
-  for (auto& h : handlers_) if (h.on_delete) h.on_delete(last_state);
+  for (auto& r : handlers_) {
+    if (r.handlers.on_delete) r.handlers.on_delete(last_state);
+  }
 }
 
 }  // namespace kite::client

@@ -29,12 +29,16 @@ class ControllerManager {
 
  private:
   struct Running {
-    std::unique_ptr<Controller> controller;
+    // Declared before the controller, so destroyed after it: the controller's handlers
+    // (and subscriptions it releases when destroyed) point at the queue.
     std::unique_ptr<WorkQueue> queue;
+    std::unique_ptr<Controller> controller;
     std::vector<std::thread> workers;
   };
   void Work(Running& running);
 
+  // Declared before the controllers, so destroyed after them: controllers release their
+  // subscriptions into it.
   client::InformerFactory informers_;
   std::vector<std::unique_ptr<Running>> controllers_;
   bool stopped_ = false;

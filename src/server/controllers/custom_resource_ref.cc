@@ -32,9 +32,27 @@ std::string_view CrdPlural(const Value& crd) {
   return names ? json::StringMember(*names, "plural") : std::string_view();
 }
 
-std::optional<client::ResourceRef> CustomResourceOf(const Value& crd) {
+std::string_view CrdKind(const Value& crd) {
+  const Value* status = json::Member(crd, "status");
+  const Value* accepted = status ? json::Member(*status, "acceptedNames") : nullptr;
+  std::string_view kind = accepted ? json::StringMember(*accepted, "kind") : std::string_view();
+  if (!kind.empty()) return kind;
   const Value* spec = json::Member(crd, "spec");
-  if (!spec || !crd::IsEstablished(crd) || json::StringMember(*spec, "scope") != "Namespaced") return std::nullopt;
+  const Value* names = spec ? json::Member(*spec, "names") : nullptr;
+  return names ? json::StringMember(*names, "kind") : std::string_view();
+}
+
+std::optional<client::ResourceRef> CustomResourceOf(const Value& crd) {
+  std::optional<client::ResourceRef> ref = ServedCustomResourceOf(crd);
+  if (!ref || !ref->namespaced) return std::nullopt;
+  return ref;
+}
+
+std::optional<client::ResourceRef> ServedCustomResourceOf(const Value& crd) {
+  const Value* spec = json::Member(crd, "spec");
+  if (!spec || !crd::IsEstablished(crd)) return std::nullopt;
+  std::string_view scope = json::StringMember(*spec, "scope");
+  if (scope != "Namespaced" && scope != "Cluster") return std::nullopt;
   std::string_view version;
   if (const Value* versions = json::Member(*spec, "versions"); versions && versions->IsArray()) {
     for (const Value& v : versions->GetArray()) {
@@ -44,7 +62,7 @@ std::optional<client::ResourceRef> CustomResourceOf(const Value& crd) {
   }
   std::string_view group = CrdGroup(crd), plural = CrdPlural(crd);
   if (plural.empty() || version.empty() || group.empty()) return std::nullopt;
-  return client::ResourceRef{std::string(group), std::string(version), std::string(plural), true};
+  return client::ResourceRef{std::string(group), std::string(version), std::string(plural), scope == "Namespaced"};
 }
 
 }  // namespace kite::controllers

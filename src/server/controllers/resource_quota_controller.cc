@@ -15,6 +15,9 @@
 namespace kite::controllers {
 namespace {
 
+// How soon a quota counting a kind whose cache is still filling is synced again.
+constexpr std::chrono::milliseconds kCacheWaitRetry{250};
+
 using client::ObjectPtr;
 using rapidjson::Value;
 
@@ -71,11 +74,13 @@ std::optional<client::ResourceRef> BuiltinRef(std::string_view group, std::strin
   return std::nullopt;
 }
 
-// Where the objects of an Established, namespaced CRD serving group/resource can be listed
-// and watched: its storage version when served, else its first served version.
-std::optional<client::ResourceRef> CustomRef(const Value& crd, std::string_view group, std::string_view resource) {
-  if (CrdGroup(crd) != group || CrdPlural(crd) != resource) return std::nullopt;
-  return CustomResourceOf(crd);
+bool SameRef(const client::ResourceRef& a, const client::ResourceRef& b) {
+  return a.group == b.group && a.version == b.version && a.resource == b.resource && a.namespaced == b.namespaced;
+}
+
+std::string NameOf(const Value& object) {
+  const Value* md = json::Member(object, "metadata");
+  return md ? std::string(json::StringMember(*md, "name")) : std::string();
 }
 
 }  // namespace
@@ -144,18 +149,55 @@ void ResourceQuotaController::Register(client::InformerFactory& informers, WorkQ
       .on_update = nullptr,
       .on_delete = [this](const ObjectPtr& s) { Replenish(NamespaceOf(*s), "", "secrets"); },
   });
-  // A CRD becoming Established (or changing what it serves) makes its count/... countable.
+  // A CRD becoming Established (or changing what it serves) makes its count/... countable;
+  // its objects are watched while it is.
   crds_->AddHandlers({
-      .on_add = [this](const ObjectPtr& crd) { SyncQuotasCounting(*crd); },
+      .on_add =
+          [this](const ObjectPtr& crd) {
+            SyncCustomWatch(NameOf(*crd), crd.get());
+            SyncQuotasCounting(*crd);
+          },
       .on_update =
           [this](const ObjectPtr& old_crd, const ObjectPtr& crd) {
+            SyncCustomWatch(NameOf(*crd), crd.get());
             if (crd::IsEstablished(*old_crd) != crd::IsEstablished(*crd) ||
                 !SameValue(json::Member(*old_crd, "spec"), json::Member(*crd, "spec"))) {
               SyncQuotasCounting(*crd);
             }
           },
-      .on_delete = nullptr,
+      .on_delete = [this](const ObjectPtr& crd) { SyncCustomWatch(NameOf(*crd), nullptr); },
   });
+}
+
+void ResourceQuotaController::SyncCustomWatch(const std::string& name, const Value* crd) {
+  std::optional<client::ResourceRef> want = crd ? CustomResourceOf(*crd) : std::nullopt;
+  client::Subscription dropped;
+  {
+    MutexLock lock(custom_mu_);
+    auto it = custom_.find(name);
+    if (it == custom_.end() && !want) return;
+    if (it != custom_.end()) {
+      if (want && SameRef(it->second.ref, *want)) return;
+      dropped = std::move(it->second.subscription);
+      custom_.erase(it);
+    }
+  }
+  // Outside the lock: this waits for the dropped informer's handlers (and thread).
+  dropped.Reset();
+  if (!want) return;
+  std::string group = want->group, resource = want->resource;
+  client::Subscription subscription = informers_->Subscribe(
+      *want, {
+                 .on_add = nullptr,
+                 .on_update = nullptr,
+                 .on_delete = [this, group, resource](const ObjectPtr& o) { Replenish(NamespaceOf(*o), group, resource); },
+             });
+  {
+    MutexLock lock(custom_mu_);
+    custom_[name] = CustomWatch{*want, std::move(subscription)};
+  }
+  // Quotas that could not count it yet (or counted another version) count it now.
+  SyncQuotasCounting(*crd);
 }
 
 void ResourceQuotaController::SyncQuotasCounting(const Value& crd) {
@@ -175,25 +217,35 @@ void ResourceQuotaController::Replenish(std::string_view ns, std::string_view gr
   }
 }
 
-client::Informer* ResourceQuotaController::InformerFor(std::string_view group, std::string_view resource,
-                                                       bool* custom) {
-  *custom = false;
+std::optional<Result<std::vector<ObjectPtr>>> ResourceQuotaController::ObjectsOf(std::string_view group,
+                                                                                std::string_view resource,
+                                                                                std::string_view ns) {
+  auto waiting = [&] { return UnavailableError("waiting for the cache of " + quota::ObjectCountName(group, resource)); };
+  client::Informer* informer = nullptr;
   if (group.empty()) {
-    if (resource == "pods") return pods_;
-    if (resource == "services") return services_;
-    if (resource == "persistentvolumeclaims") return claims_;
-    if (resource == "configmaps") return config_maps_;
-    if (resource == "secrets") return secrets_;
-    if (resource == "resourcequotas") return quotas_;
+    if (resource == "pods") informer = pods_;
+    if (resource == "services") informer = services_;
+    if (resource == "persistentvolumeclaims") informer = claims_;
+    if (resource == "configmaps") informer = config_maps_;
+    if (resource == "secrets") informer = secrets_;
+    if (resource == "resourcequotas") informer = quotas_;
   }
-  if (std::optional<client::ResourceRef> ref = BuiltinRef(group, resource)) return &informers_->For(*ref);
+  if (!informer) {
+    if (std::optional<client::ResourceRef> ref = BuiltinRef(group, resource)) informer = &informers_->For(*ref);
+  }
+  if (informer) {
+    if (!informer->HasSynced()) return waiting();
+    return informer->List(ns);
+  }
   // A custom resource: the CRD's name is <plural>.<group>.
-  if (group.empty()) return nullptr;
-  ObjectPtr crd = crds_->Get(std::string(resource) + "." + std::string(group));
-  std::optional<client::ResourceRef> ref = crd ? CustomRef(*crd, group, resource) : std::nullopt;
-  if (!ref) return nullptr;
-  *custom = true;
-  return &informers_->For(*ref);
+  if (group.empty()) return std::nullopt;
+  MutexLock lock(custom_mu_);
+  auto it = custom_.find(std::string(resource) + "." + std::string(group));
+  if (it == custom_.end() || it->second.ref.group != group || it->second.ref.resource != resource) return std::nullopt;
+  // Under the lock: the subscription (and its informer) stays while it is read.
+  const client::Subscription& subscription = it->second.subscription;
+  if (!subscription->HasSynced()) return waiting();
+  return subscription->List(ns);
 }
 
 Status ResourceQuotaController::Reconcile(const std::string& key) {
@@ -211,21 +263,18 @@ Status ResourceQuotaController::Reconcile(const std::string& key) {
 
   // Usage this controller cannot count keeps its last observation.
   quota::ResourceList used = recorded;
-  Status pending;
+  bool pending = false;  // a cache still filling
   int64_t now = options_.clock->NowMillis();
-  bool counts_custom = false;
   for (const auto& [group, resource] : KindsFor(hard_names)) {
     quota::ResourceNames charged = quota::MatchingResources(group, resource, hard_names);
     if (charged.empty()) continue;
-    bool custom = false;
-    client::Informer* informer = InformerFor(group, resource, &custom);
-    if (!informer) continue;
-    counts_custom = counts_custom || custom;
-    if (!informer->HasSynced()) {
-      pending = UnavailableError("waiting for the cache of " + quota::ObjectCountName(group, resource));
+    std::optional<Result<std::vector<ObjectPtr>>> listed = ObjectsOf(group, resource, ns);
+    if (!listed) continue;
+    if (!listed->ok()) {
+      pending = true;
       continue;
     }
-    std::vector<ObjectPtr> objects = informer->List(ns);
+    const std::vector<ObjectPtr>& objects = **listed;
     std::vector<const Value*> pointers;
     pointers.reserve(objects.size());
     for (const ObjectPtr& o : objects) pointers.push_back(o.get());
@@ -249,10 +298,10 @@ Status ResourceQuotaController::Reconcile(const std::string& key) {
       return written.status().code() == StatusCode::kNotFound ? Status() : written.status();
     }
   }
-  // Deletes of custom resources reach no handler here: look again soon.
-  queue_->AddAfter(key, counts_custom ? std::min(options_.resync_period, options_.custom_resync_period)
-                                      : options_.resync_period);
-  return pending;
+  // A cache still filling (a kind's informer just started, or a CRD's whose resource is
+  // not served yet) is not an error: look again soon, quietly.
+  queue_->AddAfter(key, pending ? kCacheWaitRetry : options_.resync_period);
+  return Status();
 }
 
 }  // namespace kite::controllers

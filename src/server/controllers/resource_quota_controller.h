@@ -20,20 +20,21 @@
 // CustomResourceDefinitions from the start; for a quota naming another kind
 // (replicationcontrollers, or count/<resource>.<group> of any built-in namespaced resource)
 // the kind's informer is started on first use, and such quotas sync once it has filled
-// (until then the key is retried); those kinds are not replenished on delete, only at the
-// next resync.
+// (until then the key comes back every 250 ms, other resources synced meanwhile); those
+// kinds are not replenished on delete, only at the next resync.
 //
 // Custom resources (count/<plural>.<group>, upstream's generic object-count evaluator):
-// counted while the CRD named <plural>.<group> is Established and Namespaced, from an
-// informer of the CRD's storage version (or, when that is not served, of a served one)
-// started on first use. A CRD that is absent, not yet Established or cluster-scoped is
-// skipped: the usage keeps its last value and the quota's other resources are synced as
-// usual. A CRD becoming Established syncs the quotas that name it. The shared informers
-// take no handlers once started, so custom resources are not replenished by event:
-// instead a quota that counts one is synced again every custom_resync_period (3 s), which
-// is what gives quota back after a delete.
-// Limitation: an informer started for a CRD that is later deleted stays (the shared
-// factory cannot stop one) and lists again every half second until the CRD comes back.
+// counted while the CRD named <plural>.<group> is Established and Namespaced, from a
+// subscription (InformerFactory::Subscribe) to the informer of the CRD's storage version
+// (or, when that is not served, of a served one), taken when the CRD becomes Established
+// and dropped when it is deleted, stops being Established or changes the version served —
+// so the informer of a deleted CRD's resource goes too. A CRD that is absent, not yet
+// Established or cluster-scoped is skipped: the usage keeps its last value and the quota's
+// other resources are synced as usual. A CRD becoming Established syncs the quotas that
+// name it; deleting a custom object replenishes like the built-in kinds (creates are
+// charged by the admission).
+// Subscriptions are taken and dropped by the CRD informer's handlers (so on its thread;
+// dropping one stops another informer's thread, never its own).
 //
 // Thread-safety: Register once before the informers start; Reconcile from any number of
 // workers (the work queue never hands one key to two workers).
@@ -42,10 +43,13 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "src/base/clock.h"
+#include "src/base/mutex.h"
 #include "src/server/controllers/controller.h"
 
 namespace kite::controllers {
@@ -59,8 +63,6 @@ class ResourceQuotaController final : public Controller {
     const Clock* clock = SystemClock::Get();
     // Every quota is recomputed this often whatever happens.
     std::chrono::milliseconds resync_period = std::chrono::minutes(5);
-    // Quotas counting custom resources are recomputed this often (see above).
-    std::chrono::milliseconds custom_resync_period = std::chrono::seconds(3);
   };
 
   ResourceQuotaController() : ResourceQuotaController(Options{}) {}
@@ -72,14 +74,24 @@ class ResourceQuotaController final : public Controller {
   Status Reconcile(const std::string& key) override;
 
  private:
+  // The subscription to one CRD's objects (by CRD name).
+  struct CustomWatch {
+    client::ResourceRef ref;
+    client::Subscription subscription;
+  };
+
   // Queues the quotas of `ns` that limit something objects of group/resource charge.
   void Replenish(std::string_view ns, std::string_view group, std::string_view resource);
   // Queues every quota that names count/<plural>.<group> of this CRD.
   void SyncQuotasCounting(const rapidjson::Value& crd);
-  // The informer holding objects of group/resource: a registered one, or one started now
-  // for a built-in namespaced resource or a custom resource being served (`custom` then
-  // says so); nullptr when there is none.
-  client::Informer* InformerFor(std::string_view group, std::string_view resource, bool* custom);
+  // Takes, keeps, changes or drops the subscription of the CRD `name` to match `crd`
+  // (nullptr: deleted). From the CRD informer's handlers only (one thread).
+  void SyncCustomWatch(const std::string& name, const rapidjson::Value* crd) EXCLUDES(custom_mu_);
+  // The objects of `ns` of group/resource: from a registered informer, one started now for
+  // a built-in namespaced resource, or a custom resource's subscription. nullopt when
+  // nothing here can count the kind; kUnavailable while its cache fills.
+  std::optional<Result<std::vector<client::ObjectPtr>>> ObjectsOf(std::string_view group, std::string_view resource,
+                                                                  std::string_view ns) EXCLUDES(custom_mu_);
 
   const Options options_;
   WorkQueue* queue_ = nullptr;
@@ -92,6 +104,10 @@ class ResourceQuotaController final : public Controller {
   client::Informer* secrets_ = nullptr;
   client::Informer* crds_ = nullptr;
   std::optional<client::ResourceClient> client_;
+
+  // Last, so destroyed first: the subscriptions' handlers use the members above.
+  Mutex custom_mu_;
+  std::map<std::string, CustomWatch> custom_ GUARDED_BY(custom_mu_);
 };
 
 }  // namespace kite::controllers
