@@ -200,8 +200,9 @@ int RunSim(const std::vector<std::string>& args) {
   }
   agent::SimClusterOptions options;
   options.nodes = config->nodes;
-  // Workers wait on the network most of the time; a few more than cores keeps them busy.
-  options.workers = static_cast<int>(std::min<int64_t>(8, 2 + config->nodes / 50));
+  // Workers wait on the API most of the time (each status write waits for a store commit):
+  // many nodes need many in flight, as many kubelets would have.
+  options.workers = static_cast<int>(std::min<int64_t>(32, 2 + config->nodes / 50));
   Result<std::unique_ptr<agent::SimCluster>> cluster = agent::SimCluster::Create(transport->get(), options);
   if (!cluster.ok()) {
     std::cerr << "kite sim: " << cluster.status().message() << "\n";

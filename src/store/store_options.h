@@ -37,7 +37,7 @@ struct StoreOptions {
   int64_t compaction_batch_revisions = 500;
   // SQLite only: memory for the newest values of recently used keys, which current reads
   // of single keys take instead of the database.
-  size_t latest_values_bytes = 64 << 20;
+  size_t latest_values_bytes = 32 << 20;
 };
 
 }  // namespace kite::store
