@@ -1046,8 +1046,14 @@ http::HandlerResult RestHandler::Patch(const RestRequest& r) {
     kind = Kind::kJson;
   } else if (type == "application/merge-patch+json") {
     kind = Kind::kMerge;
-  } else if (type == "application/strategic-merge-patch+json") {
+  } else if (type == "application/strategic-merge-patch+json" && !r.custom) {
     kind = Kind::kStrategic;
+  } else if (type == "application/strategic-merge-patch+json") {
+    // Custom resources have no patch strategies to merge lists by: kube-apiserver refuses.
+    ApiError e = UnsupportedMediaTypeError(type);
+    e.message = "the body of the request was in an unknown format - accepted media types include: "
+                "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml";
+    return ErrorResponse(e);
   } else {
     ApiError e = UnsupportedMediaTypeError(type);
     e.message = "the server does not support the patch type " + type +

@@ -402,6 +402,9 @@ failed_with 'spec.replicas: Invalid value: 50: spec.replicas in body should be l
 k "pattern validation" apply -f "$TMP/ct-bad.yaml"; failed_with "spec.cronSpec in body should match"
 k "patch custom object" patch crontab nightly -n demo --type merge -p '{"spec":{"replicas":3}}'; ok
 k "patched" get ct nightly -n demo -o jsonpath='{.spec.replicas}'; ok; has "3"
+k "strategic patch of a custom object" patch crontab nightly -n demo -p '{"spec":{"replicas":4}}'
+failed_with "the body of the request was in an unknown format"
+k "unchanged by the refused patch" get ct nightly -n demo -o jsonpath='{.spec.replicas}'; ok; has "3"
 k "scale custom object" scale crontab nightly -n demo --replicas=5; ok; has "crontab.stable.example.com/nightly scaled"
 k "scaled custom object" get ct nightly -n demo -o jsonpath='{.spec.replicas}'; ok; has "5"
 k "custom scale subresource" get --raw /apis/stable.example.com/v1/namespaces/demo/crontabs/nightly/scale; ok
