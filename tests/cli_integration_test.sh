@@ -75,24 +75,51 @@ wait_for() {
   done
 }
 
-# start_server NAME ARGS...: starts `kite server ARGS...` in the background and waits until
-# it has written its token file and created its store.
+# start_server NAME ARGS... --https-listen-port=PORT: starts `kite server ARGS...` in the
+# background and waits until it has written its token file, created its store and bound its
+# port. The port must be the last argument: free_port's port can be taken by another
+# process before the server binds it, and then the server is started once more on another.
 start_server() {
   local name=$1
   shift
-  # The control plane only: these checks are about flags and the store, not nodes.
-  "$KITE" server --disable-agent "$@" >"$TMP/server.out" 2>"$TMP/server.err" &
-  SERVER_PID=$!
-  wait_for "$name: token file and store appear" 20 \
-    test -s "$DATA/server/token" -a -f "$DATA/server/db/state.db" &&
-    wait_for "$name: store ready" 20 grep -q "store ready" "$TMP/server.err"
+  local attempt deadline
+  for attempt in 1 2; do
+    # The control plane only: these checks are about flags and the store, not nodes.
+    "$KITE" server --disable-agent "$@" >"$TMP/server.out" 2>"$TMP/server.err" &
+    SERVER_PID=$!
+    wait_for "$name: token file and store appear" 20 \
+      test -s "$DATA/server/token" -a -f "$DATA/server/db/state.db" || return 1
+    deadline=$((SECONDS + 20))
+    until grep -q "API server listening" "$TMP/server.err"; do
+      if ! server_alive; then
+        if [[ $attempt -eq 1 ]] && grep -q "Address already in use" "$TMP/server.err"; then
+          wait "$SERVER_PID" 2>/dev/null || true
+          set -- "${@:1:$#-1}" "--https-listen-port=$(free_port)"
+          continue 2
+        fi
+        fail "$name: the server exited early: $(<"$TMP/server.err")"
+        return 1
+      fi
+      if ((SECONDS >= deadline)); then
+        fail "$name: not listening after 20 s"
+        return 1
+      fi
+      sleep 0.1
+    done
+    return 0
+  done
 }
 
 # stop_server NAME [SIGNAL]: SIGTERM (or SIGNAL), then the server must exit with status 0
 # within 20 s.
 stop_server() {
   local name=$1 signal=${2:-TERM} status=0 deadline=$((SECONDS + 20))
-  kill -"$signal" "$SERVER_PID"
+  if ! kill -"$signal" "$SERVER_PID" 2>/dev/null; then
+    wait "$SERVER_PID" || status=$?
+    SERVER_PID=""
+    fail "$name: the server had exited (status $status) before SIG$signal; stderr: $(<"$TMP/server.err")"
+    return
+  fi
   while server_alive && ((SECONDS < deadline)); do sleep 0.1; done
   if server_alive; then
     fail "$name: still running 20 s after SIG$signal"
@@ -160,7 +187,7 @@ fi
 
 # --- a server starts, keeps its token, stops on SIGTERM -------------------------------------
 DATA="$TMP/data"
-if start_server "first start" --data-dir "$DATA" --write-kubeconfig "$TMP/kubeconfig" --bind-address 127.0.0.1 --https-listen-port "$(free_port)"; then
+if start_server "first start" --data-dir "$DATA" --write-kubeconfig "$TMP/kubeconfig" --bind-address 127.0.0.1 --https-listen-port="$(free_port)"; then
   pass "first start: ready"
   expect "first start prints the data dir" "$DATA" "$(cat "$TMP/server.err")"
   expect "first start prints the endpoint" "sqlite://$DATA/server/db/state.db" "$(cat "$TMP/server.err")"
@@ -170,7 +197,7 @@ if start_server "first start" --data-dir "$DATA" --write-kubeconfig "$TMP/kubeco
   if [[ "$TOKEN" =~ ^[0-9a-f]{64}$ ]]; then pass "token is 64 hex digits"; else fail "token: $TOKEN"; fi
   stop_server "first start"
 
-  if start_server "second start" --data-dir "$DATA" --write-kubeconfig "$TMP/kubeconfig" --bind-address 127.0.0.1 --https-listen-port "$(free_port)"; then
+  if start_server "second start" --data-dir "$DATA" --write-kubeconfig "$TMP/kubeconfig" --bind-address 127.0.0.1 --https-listen-port="$(free_port)"; then
     if [[ "$(cat "$DATA/server/token")" == "$TOKEN" ]]; then pass "second start reuses the token"; else
       fail "second start replaced the token"
     fi
