@@ -80,8 +80,19 @@ class CycleState {
 struct Snapshot {
   std::vector<const NodeInfo*> nodes;
   NamespaceLookup namespaces;
+  // The nodes holding a pod with any pod (anti-)affinity term, and with a required
+  // anti-affinity term (Kubernetes' HavePodsWithAffinityNodeInfoList and
+  // HavePodsWithRequiredAntiAffinityNodeInfoList), so that inter-pod affinity does not visit
+  // every node for every pod. Null when not indexed: then every node is a candidate.
+  const std::vector<const NodeInfo*>* with_affinity = nullptr;
+  const std::vector<const NodeInfo*>* with_required_anti_affinity = nullptr;
+
   // Every node, found by name (nullptr when unknown).
   const NodeInfo* Find(std::string_view name) const;
+  const std::vector<const NodeInfo*>& NodesWithAffinity() const { return with_affinity ? *with_affinity : nodes; }
+  const std::vector<const NodeInfo*>& NodesWithRequiredAntiAffinity() const {
+    return with_required_anti_affinity ? *with_required_anti_affinity : nodes;
+  }
 };
 
 struct PreFilterResult {

@@ -44,21 +44,23 @@ PreFilterResult InterPodAffinity::PreFilter(CycleState& state, const PodInfo& po
   auto s = std::make_unique<FilterState>();
   bool own_terms = !pod.required_affinity.empty() || !pod.required_anti_affinity.empty();
   s->matches_own_affinity = MatchesAll(pod.required_affinity, pod, snapshot.namespaces);
-  for (const NodeInfo* node : snapshot.nodes) {
-    if (node->pods_with_required_anti_affinity() > 0) {
-      for (const auto& [key, existing] : node->pods()) {
-        for (const AffinityTerm& term : existing->required_anti_affinity) {
-          if (term.Matches(pod, snapshot.namespaces)) Count(s->existing_anti_affinity, *node, term.topology_key);
-        }
+  for (const NodeInfo* node : snapshot.NodesWithRequiredAntiAffinity()) {
+    if (node->pods_with_required_anti_affinity() == 0) continue;
+    for (const auto& [key, existing] : node->pods()) {
+      for (const AffinityTerm& term : existing->required_anti_affinity) {
+        if (term.Matches(pod, snapshot.namespaces)) Count(s->existing_anti_affinity, *node, term.topology_key);
       }
     }
-    if (!own_terms) continue;
-    for (const auto& [key, existing] : node->pods()) {
-      if (MatchesAll(pod.required_affinity, *existing, snapshot.namespaces)) {
-        for (const AffinityTerm& term : pod.required_affinity) Count(s->affinity, *node, term.topology_key);
-      }
-      for (const AffinityTerm& term : pod.required_anti_affinity) {
-        if (term.Matches(*existing, snapshot.namespaces)) Count(s->anti_affinity, *node, term.topology_key);
+  }
+  if (own_terms) {
+    for (const NodeInfo* node : snapshot.nodes) {
+      for (const auto& [key, existing] : node->pods()) {
+        if (MatchesAll(pod.required_affinity, *existing, snapshot.namespaces)) {
+          for (const AffinityTerm& term : pod.required_affinity) Count(s->affinity, *node, term.topology_key);
+        }
+        for (const AffinityTerm& term : pod.required_anti_affinity) {
+          if (term.Matches(*existing, snapshot.namespaces)) Count(s->anti_affinity, *node, term.topology_key);
+        }
       }
     }
   }
@@ -121,8 +123,8 @@ void InterPodAffinity::PreScore(CycleState& state, const PodInfo& pod, const Sna
       s->topology_score[term.topology_key][*value] += weight;
     }
   };
-  for (const NodeInfo* node : snapshot.nodes) {
-    // Without preferences of its own, only pods with affinity terms can add to the score.
+  // Without preferences of its own, only pods with affinity terms can add to the score.
+  for (const NodeInfo* node : has_preferences ? snapshot.nodes : snapshot.NodesWithAffinity()) {
     if (!has_preferences && node->pods_with_affinity() == 0) continue;
     if (!node->labels() || node->labels()->ObjectEmpty()) continue;
     for (const auto& [key, existing] : node->pods()) {

@@ -3,6 +3,17 @@
 #include "src/server/json/json_util.h"
 
 namespace kite::scheduler {
+namespace {
+
+std::pair<bool, bool> AffinityFlags(const NodeInfo& node) {
+  return {node.pods_with_affinity() > 0, node.pods_with_required_anti_affinity() > 0};
+}
+
+}  // namespace
+
+void SchedulerCache::NoteAffinityChangeLocked(const NodeInfo& node, std::pair<bool, bool> before) {
+  if (AffinityFlags(node) != before) affinity_lists_stale_ = true;
+}
 
 void SchedulerCache::UpdateNode(ObjectPtr node) {
   const rapidjson::Value* md = json::Member(*node, "metadata");
@@ -35,7 +46,9 @@ void SchedulerCache::RemovePodLocked(std::string_view key) {
   std::string node = it->second;
   pod_node_.erase(it);
   if (auto n = nodes_.find(node); n != nodes_.end()) {
+    std::pair<bool, bool> before = AffinityFlags(n->second);
     n->second.RemovePod(key);
+    NoteAffinityChangeLocked(n->second, before);
     PruneLocked(node);
   }
 }
@@ -45,7 +58,9 @@ void SchedulerCache::PlaceLocked(const PodInfoPtr& pod) {
   if (where != pod_node_.end() && where->second != pod->node_name) RemovePodLocked(pod->key);
   auto it = nodes_.find(pod->node_name);
   if (it == nodes_.end()) it = nodes_.emplace(pod->node_name, NodeInfo(pod->node_name)).first;
+  std::pair<bool, bool> before = AffinityFlags(it->second);
   it->second.AddPod(pod);
+  NoteAffinityChangeLocked(it->second, before);
   pod_node_[pod->key] = pod->node_name;
 }
 
@@ -99,10 +114,22 @@ void SchedulerCache::WithSnapshot(const NamespaceLookup& namespaces,
       if (info.node()) node_list_.push_back(&info);
     }
     node_list_stale_ = false;
+    affinity_lists_stale_ = true;
+  }
+  if (affinity_lists_stale_) {
+    with_affinity_.clear();
+    with_required_anti_affinity_.clear();
+    for (const NodeInfo* node : node_list_) {
+      if (node->pods_with_affinity() > 0) with_affinity_.push_back(node);
+      if (node->pods_with_required_anti_affinity() > 0) with_required_anti_affinity_.push_back(node);
+    }
+    affinity_lists_stale_ = false;
   }
   Snapshot snapshot;
   snapshot.namespaces = namespaces;
   snapshot.nodes = node_list_;
+  snapshot.with_affinity = &with_affinity_;
+  snapshot.with_required_anti_affinity = &with_required_anti_affinity_;
   if (PodInfoPtr placed = cycle(snapshot)) {
     assumed_.insert(placed->key);
     PlaceLocked(placed);

@@ -56,6 +56,9 @@ class SchedulerCache {
   void PlaceLocked(const PodInfoPtr& pod) REQUIRES(mu_);
   // Drops a NodeInfo with neither a Node object nor pods.
   void PruneLocked(const std::string& node) REQUIRES(mu_);
+  // Marks the affinity lists stale when `node` started or stopped holding pods with
+  // affinity terms (`before` is its (with affinity, with required anti-affinity) then).
+  void NoteAffinityChangeLocked(const NodeInfo& node, std::pair<bool, bool> before) REQUIRES(mu_);
 
   mutable Mutex mu_;
   std::map<std::string, NodeInfo, std::less<>> nodes_ GUARDED_BY(mu_);
@@ -63,6 +66,12 @@ class SchedulerCache {
   // changed, not per cycle (map entries never move, so the pointers stay valid).
   std::vector<const NodeInfo*> node_list_ GUARDED_BY(mu_);
   bool node_list_stale_ GUARDED_BY(mu_) = true;
+  // The subsets of node_list_ that Snapshot::with_affinity and with_required_anti_affinity
+  // hold: rebuilt only when a node enters or leaves one, so pods without affinity terms
+  // (the common case) cost no walk over every node.
+  std::vector<const NodeInfo*> with_affinity_ GUARDED_BY(mu_);
+  std::vector<const NodeInfo*> with_required_anti_affinity_ GUARDED_BY(mu_);
+  bool affinity_lists_stale_ GUARDED_BY(mu_) = true;
   std::map<std::string, std::string, std::less<>> pod_node_ GUARDED_BY(mu_);  // pod key → node
   std::set<std::string, std::less<>> assumed_ GUARDED_BY(mu_);
 };
