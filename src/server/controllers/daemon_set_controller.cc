@@ -352,10 +352,13 @@ struct SyncContext {
 
 class DaemonSetSync {
  public:
-  DaemonSetSync(const SyncContext& ctx, std::string key, ObjectPtr ds, std::vector<ObjectPtr> nodes,
-                std::vector<ObjectPtr> pods, std::vector<ObjectPtr> revisions)
+  // `expectations_met`: read before `pods` was listed, so every pod our last creates and
+  // deletes touched is in the list as it is now.
+  DaemonSetSync(const SyncContext& ctx, std::string key, bool expectations_met, ObjectPtr ds,
+                std::vector<ObjectPtr> nodes, std::vector<ObjectPtr> pods, std::vector<ObjectPtr> revisions)
       : ctx_(ctx),
         key_(std::move(key)),
+        expectations_met_(expectations_met),
         ds_ptr_(std::move(ds)),
         ds_(*ds_ptr_),
         filter_(ds_),
@@ -392,6 +395,7 @@ class DaemonSetSync {
 
   const SyncContext& ctx_;
   const std::string key_;
+  const bool expectations_met_;
   const ObjectPtr ds_ptr_;
   const Value& ds_;
   const DaemonNodeFilter filter_;
@@ -402,16 +406,19 @@ class DaemonSetSync {
   ObjectPtr current_;
   std::vector<ObjectPtr> old_;
   std::string hash_;
+  bool sent_pod_writes_ = false;  // by SyncNodes: pods_ no longer shows what we asked for
 };
 
 Status DaemonSetSync::Run() {
   KITE_RETURN_IF_ERROR(ConstructHistory());
-  auto satisfied = [&] { return ctx_.creations->Satisfied(key_) && ctx_.deletions->Satisfied(key_); };
-  // Our last creates or deletes are not all in the cache yet: count, do not act.
-  if (!satisfied()) return WriteStatus(false);
+  // Our last creates or deletes are not all in the list yet: count, do not act. (Asking the
+  // expectations now instead would let a pod observed since the list make them met while the
+  // list lacks it: a second pod for its node.)
+  if (!expectations_met_) return WriteStatus(false);
   Status error = Manage();
-  // Only when Manage had nothing to do: the rolling update counts on a settled cache.
-  if (error.ok() && satisfied() && IsRollingUpdate(ds_)) error = RollingUpdate();
+  // Only when Manage had nothing to do: the rolling update counts on a list that shows
+  // every pod there is.
+  if (error.ok() && !sent_pod_writes_ && IsRollingUpdate(ds_)) error = RollingUpdate();
   if (error.ok()) error = CleanupHistory();
   Status status_error = WriteStatus(true);
   return error.ok() ? status_error : error;
@@ -686,6 +693,7 @@ Status DaemonSetSync::SyncNodes(const std::vector<Deletion>& doomed, const std::
   for (size_t i = 0; i < delete_count; ++i) delete_keys.push_back(client::ObjectKey(*doomed[i].pod));
   ctx_.creations->ExpectCreations(key_, create_count);
   ctx_.deletions->ExpectDeletions(key_, delete_keys);
+  if (create_count > 0 || delete_count > 0) sent_pod_writes_ = true;
 
   Status first_error;
   if (create_count > 0) {
@@ -1145,6 +1153,9 @@ Status DaemonSetController::Reconcile(const std::string& key) {
   if (IsBeingDeleted(*ds)) return Status();
   std::string_view ns = NamespaceOf(*ds);
 
+  // Before listing pods: a pod observed after this read is then in the list too (the cache
+  // is updated before handlers run).
+  bool expectations_met = creations_.Satisfied(key) && deletions_.Satisfied(key);
   ControllerRefManager pod_refs(*ds, std::string(kApiVersion), std::string(kKind), *selector, &*ds_client_,
                                 &*pod_client_);
   Result<std::vector<ObjectPtr>> pods = pod_refs.Claim(pods_->List(ns));
@@ -1156,7 +1167,7 @@ Status DaemonSetController::Reconcile(const std::string& key) {
 
   SyncContext ctx{clock_,           &recorder_,   queue_,        &creations_,    &deletions_,
                   &failed_backoff_, &*ds_client_, &*pod_client_, &*node_client_, &*revision_client_};
-  DaemonSetSync sync(ctx, key, ds, nodes_->List(), std::move(pods).value(), std::move(revisions).value());
+  DaemonSetSync sync(ctx, key, expectations_met, ds, nodes_->List(), std::move(pods).value(), std::move(revisions).value());
   return sync.Run();
 }
 
