@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "src/server/json/json_util.h"
+#include "src/server/json/sized_document.h"
 
 namespace kite::client {
 namespace {
@@ -207,8 +208,7 @@ bool Informer::ListAndReplace() {
   std::map<std::string, ObjectPtr, std::less<>> fresh;
   if (items && items->IsArray()) {
     for (const auto& item : items->GetArray()) {
-      auto object = std::make_shared<Document>();
-      object->CopyFrom(item, object->GetAllocator());
+      ObjectPtr object = json::CopySized(item);  // not a 64 KiB pool per cached object
       std::string key = ObjectKey(*object);
       fresh[key] = std::move(object);
     }
@@ -264,9 +264,9 @@ Informer::WatchEnd Informer::WatchOnce() {
     Result<std::vector<std::string>> lines = (*reader)->Next(kPollInterval);
     if (!lines.ok()) return WatchEnd::kEnded;  // the watch ended: watch again from the last version
     for (const std::string& line : *lines) {
-      Result<Document> parsed = json::ParseJsonObject(line);
-      if (!parsed.ok()) return WatchEnd::kRelist;
-      auto doc = std::make_shared<Document>(std::move(*parsed));
+      Result<std::shared_ptr<Document>> parsed = json::ParseSized(line);  // see ListAndReplace
+      if (!parsed.ok() || !(*parsed)->IsObject()) return WatchEnd::kRelist;
+      std::shared_ptr<Document> doc = std::move(parsed).value();
       rapidjson::Value* object = json::MutableMember(*doc, "object");
       if (!object || !object->IsObject()) return WatchEnd::kRelist;
       std::string type(json::StringMember(*doc, "type"));

@@ -94,14 +94,16 @@ Status Convert(const YAML::Node& node, rapidjson::Value& out, rapidjson::Documen
 
 }  // namespace
 
+Status ParseErrorOf(const rapidjson::Document& doc) {
+  if (!doc.HasParseError()) return Status::Ok();
+  return InvalidArgumentError(std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +
+                              rapidjson::GetParseError_En(doc.GetParseError()));
+}
+
 Result<rapidjson::Document> ParseJson(std::string_view text) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (doc.HasParseError()) {
-    return InvalidArgumentError(std::string("invalid JSON at offset ") +
-                                std::to_string(doc.GetErrorOffset()) + ": " +
-                                rapidjson::GetParseError_En(doc.GetParseError()));
-  }
+  if (doc.HasParseError()) return ParseErrorOf(doc);
   return doc;
 }
 

@@ -14,6 +14,8 @@ namespace kite::json {
 // Parses untrusted JSON without recursion (deep nesting cannot overflow the stack).
 // kInvalidArgument with the parser's complaint and offset on malformed input.
 Result<rapidjson::Document> ParseJson(std::string_view text);
+// The error of a Parse into `doc`, as ParseJson reports it (Ok when it parsed).
+Status ParseErrorOf(const rapidjson::Document& doc);
 // Like ParseJson, and the value must be a JSON object.
 Result<rapidjson::Document> ParseJsonObject(std::string_view text);
 
