@@ -178,6 +178,10 @@ void GarbageCollector::Observe(const GcResource* resource, const Value& object) 
   {
     MutexLock lock(mu_);
     auto it = nodes_.find(uid);
+    // Most updates (a Lease renewed, a pod's status) change nothing the collector acts on;
+    // as upstream's graph builder, it acts on new objects and changed owners or deletion
+    // state only. An owner that goes wakes its dependents through Forget.
+    if (it != nodes_.end() && it->second == node) return;
     if (it != nodes_.end()) {
       for (const OwnerRef& old : it->second.owners) dependents_[old.uid].erase(uid);
     }

@@ -86,6 +86,7 @@ class GarbageCollector final : public Controller {
   struct OwnerRef {
     std::string uid, api_version, kind, name;
     bool block_owner_deletion = false;
+    bool operator==(const OwnerRef&) const = default;
   };
   struct Node {
     const GcResource* resource = nullptr;
@@ -94,6 +95,7 @@ class GarbageCollector final : public Controller {
     bool deleting = false;
     bool orphan_finalizer = false;
     bool foreground_finalizer = false;
+    bool operator==(const Node&) const = default;
   };
   // A CRD's resource being watched.
   struct Watched {
