@@ -237,8 +237,7 @@ Status NodeLifecycleController::SyncTaints(const Value& node, int64_t now_ms) {
     return false;
   };
 
-  Document updated;
-  updated.CopyFrom(node, updated.GetAllocator());
+  Document updated;  // the node is copied into it only when its taints change (rarely)
   auto& a = updated.GetAllocator();
   Value taints(rapidjson::kArrayType);
   bool changed = false;
@@ -271,6 +270,7 @@ Status NodeLifecycleController::SyncTaints(const Value& node, int64_t now_ms) {
     taints.PushBack(std::move(t), a);
   }
   if (!changed) return Status();
+  updated.CopyFrom(node, a);
   Value& new_spec = json::EnsureObjectMember(updated, "spec", a);
   if (taints.Empty()) {
     json::RemoveMember(new_spec, "taints");
