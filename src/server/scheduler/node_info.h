@@ -39,6 +39,14 @@ class NodeInfo {
   const Resources& allocatable() const { return allocatable_; }
   const std::vector<Taint>& taints() const { return taints_; }
   bool unschedulable() const { return unschedulable_; }
+  // Asks the CPU early for the fields every filter reads: a cycle visits hundreds of
+  // NodeInfos scattered over the heap, and the first touch of each is a cache miss.
+  void Prefetch() const {
+    __builtin_prefetch(&allocatable_);
+    __builtin_prefetch(&unschedulable_);
+    __builtin_prefetch(&requested_);
+    __builtin_prefetch(&requested_.pods + 1);
+  }
 
   // Pods on the node, by key.
   const std::map<std::string, PodInfoPtr, std::less<>>& pods() const { return pods_; }

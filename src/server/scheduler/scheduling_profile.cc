@@ -176,8 +176,13 @@ ScheduleOutcome SchedulingProfile::Schedule(const PodInfo& pod, const Snapshot& 
   int want = NumFeasibleNodesToFind(static_cast<int>(candidates.size()));
   size_t start = candidates.empty() ? 0 : next_start_node_index_ % candidates.size();
   size_t processed = 0;
+  constexpr size_t kPrefetchAhead = 4;
+  for (size_t i = 0; i < kPrefetchAhead && i < candidates.size(); ++i) {
+    candidates[(start + i) % candidates.size()]->Prefetch();
+  }
   for (; processed < candidates.size() && static_cast<int>(feasible.size()) < want; ++processed) {
     const NodeInfo* node = candidates[(start + processed) % candidates.size()];
+    candidates[(start + processed + kPrefetchAhead) % candidates.size()]->Prefetch();
     PluginStatus s = RunFilters(state, pod, *node);
     if (s.ok()) {
       feasible.push_back(node);
