@@ -141,11 +141,16 @@ void AdmitNewClaim(Document& claim, store::KvStore* kv) {
 
 }  // namespace
 
+const std::vector<Document>& AdmissionPlugins::LimitRanges(const AdmissionAttributes& write) const {
+  if (!write.limit_ranges) write.limit_ranges = ReadAll(kv_, "", "limitranges", write.ns);
+  return *write.limit_ranges;
+}
+
 void AdmissionPlugins::Mutate(const AdmissionAttributes& write, Document& object) const {
   if (!write.group.empty() || write.old) return;
   if (write.kind == "Pod") {
     AdmitNewPod(object);
-    std::vector<Document> ranges = ReadAll(kv_, "", "limitranges", write.ns);
+    const std::vector<Document>& ranges = LimitRanges(write);
     if (!ranges.empty()) {
       admission::ApplyLimitRangeDefaults(write.kind, object, Views(ranges), object.GetAllocator());
       // The QoS class follows the resources as admitted (Kubernetes computes it after the
@@ -165,7 +170,7 @@ std::optional<std::string> AdmissionPlugins::Refusal(const AdmissionAttributes& 
   // LimitRanger: pods when created (their resources are immutable), claims on every write.
   bool limited = write.group.empty() && ((write.kind == "Pod" && !write.old) || write.kind == "PersistentVolumeClaim");
   if (limited) {
-    std::vector<Document> ranges = ReadAll(kv_, "", "limitranges", write.ns);
+    const std::vector<Document>& ranges = LimitRanges(write);
     if (!ranges.empty()) {
       std::vector<std::string> violations = admission::LimitRangeViolations(write.kind, object, Views(ranges));
       if (!violations.empty()) return admission::LimitRangeForbiddenMessage(violations);

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "src/base/clock.h"
 #include "src/server/quota/quota_admission.h"
@@ -30,6 +31,9 @@ struct AdmissionAttributes {
   std::string_view group, resource, kind, ns;
   const rapidjson::Value* old = nullptr;  // the stored object on update; null on create
   bool dry_run = false;                   // dryRun=All: check, but charge no quota
+  // The namespace's LimitRanges, read by the first plugin call of this write that needs
+  // them: Mutate and Refusal both do for a new pod.
+  mutable std::optional<std::vector<rapidjson::Document>> limit_ranges;
 };
 
 class AdmissionPlugins {
@@ -44,6 +48,8 @@ class AdmissionPlugins {
   std::optional<std::string> Refusal(const AdmissionAttributes& write, const rapidjson::Value& object);
 
  private:
+  const std::vector<rapidjson::Document>& LimitRanges(const AdmissionAttributes& write) const;
+
   store::KvStore* kv_;
   quota::QuotaAdmission quota_;
 };

@@ -592,7 +592,7 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     // ResourceQuota counts custom resources too (count/<plural>.<group>, on create; never
     // cluster-scoped ones). No other plugin looks at them.
     std::string_view ns = r.resource->namespaced ? std::string_view(r.info.namespace_name) : std::string_view();
-    AdmissionAttributes write{r.resource->group, r.resource->resource, r.resource->kind, ns, old, IsDryRun(r)};
+    AdmissionAttributes write{r.resource->group, r.resource->resource, r.resource->kind, ns, old, IsDryRun(r), {}};
     if (std::optional<std::string> refusal = plugins_.Refusal(write, object)) {
       return ForbiddenError(GR(r), NameForRefusal(object), std::move(*refusal));
     }
@@ -625,7 +625,7 @@ std::optional<ApiError> RestHandler::Admit(const RestRequest& r, Document& objec
     admission::ApplyDefaults(group, version, kind, object, object.GetAllocator());
     bool main_resource = r.info.subresource.empty();
     std::string_view ns = r.resource->namespaced ? std::string_view(r.info.namespace_name) : std::string_view();
-    AdmissionAttributes write{r.resource->group, r.resource->resource, kind, ns, old, IsDryRun(r)};
+    AdmissionAttributes write{r.resource->group, r.resource->resource, kind, ns, old, IsDryRun(r), {}};
     if (main_resource) plugins_.Mutate(write, object);
     std::vector<StatusCause> causes = admission::Validate(group, version, kind, object, old, r.info.subresource);
     if (group.empty() && kind == "Event") {
