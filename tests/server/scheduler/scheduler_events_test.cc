@@ -73,12 +73,19 @@ TEST_CASE("the scheduler records Scheduled and FailedScheduling events") {
   CHECK(StringMember(failed, "type") == "Warning");
   std::string message(StringMember(failed, "message"));
   CHECK(message.starts_with("0/3 nodes are available: 3 Insufficient cpu."));
-  // The same words as the pod's PodScheduled condition.
-  rapidjson::Document pending = std::move(api.Client(client::kPods).Get("default", "big")).value();
+  // The same words as the pod's PodScheduled condition (written after the event is sent,
+  // so it may land after the event does).
   std::string condition_message;
-  for (const Value& c : (*Member(*Member(pending, "status"), "conditions")).GetArray()) {
-    if (StringMember(c, "type") == "PodScheduled") condition_message = StringMember(c, "message");
-  }
+  CHECK(Eventually([&] {
+    rapidjson::Document pending = std::move(api.Client(client::kPods).Get("default", "big")).value();
+    const Value* status = Member(pending, "status");
+    const Value* conditions = status ? Member(*status, "conditions") : nullptr;
+    if (!conditions || !conditions->IsArray()) return false;
+    for (const Value& c : conditions->GetArray()) {
+      if (StringMember(c, "type") == "PodScheduled") condition_message = StringMember(c, "message");
+    }
+    return !condition_message.empty();
+  }));
   CHECK(message == condition_message);
   CHECK(StringMember(*Member(failed, "involvedObject"), "uid") == StringMember(*Member(big, "metadata"), "uid"));
   CHECK(EventsOf(api, "big", "Scheduled").empty());
