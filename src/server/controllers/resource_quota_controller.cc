@@ -249,9 +249,14 @@ std::optional<Result<std::vector<ObjectPtr>>> ResourceQuotaController::ObjectsOf
 }
 
 Status ResourceQuotaController::Reconcile(const std::string& key) {
-  ObjectPtr q = quotas_->Get(key);
-  if (!q) return Status();
+  if (!quotas_->Get(key)) return Status();
   auto [ns, name] = client::SplitObjectKey(key);
+  // The live quota, not the cached one: admission charges it through its status, which this
+  // controller's cache may not show yet when a delete it replenishes arrives first (a status
+  // change alone queues nothing), and the charge would then stay until the resync.
+  Result<rapidjson::Document> live = client_->Get(ns, name);
+  if (!live.ok()) return live.status().code() == StatusCode::kNotFound ? Status() : live.status();
+  ObjectPtr q = std::make_shared<const rapidjson::Document>(std::move(live).value());
   const Value* spec = json::Member(*q, "spec");
   const quota::ResourceList hard = quota::ParseResourceList(spec ? json::Member(*spec, "hard") : nullptr);
   const quota::ResourceNames hard_names = quota::Names(hard);
