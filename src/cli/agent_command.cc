@@ -47,10 +47,12 @@ const char* WaitForShutdown(const sigset_t& signals) {
   return signal_number == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
-// The HTTPS transport to `server_url`, verified by the CA in `ca_path`, with `token`.
+// The HTTPS transport to `server_url`, verified by the CA in `ca_path`, with `token`,
+// keeping up to `max_idle_connections` connections for reuse.
 Result<std::unique_ptr<client::HttpsTransport>> Connect(const std::string& server_url,
                                                         const std::string& token,
-                                                        const std::string& ca_path) {
+                                                        const std::string& ca_path,
+                                                        size_t max_idle_connections = 16) {
   Result<std::optional<std::string>> ca = ReadFileIfExists(ca_path);
   if (!ca.ok()) return ca.status();
   if (!ca->has_value()) return InvalidArgumentError("--server-ca " + ca_path + ": no such file");
@@ -59,6 +61,7 @@ Result<std::unique_ptr<client::HttpsTransport>> Connect(const std::string& serve
   options.ca_pem = std::move(**ca);
   options.bearer_token = token;
   options.user_agent = "kite-agent";
+  options.max_idle_connections = max_idle_connections;
   Result<std::unique_ptr<client::HttpsTransport>> transport = client::HttpsTransport::Create(std::move(options));
   if (!transport.ok() && transport.status().code() == StatusCode::kInvalidArgument &&
       transport.status().message().find("CA") != std::string::npos) {
@@ -192,17 +195,20 @@ int RunSim(const std::vector<std::string>& args) {
     std::cerr << "kite: " << s.message() << "\n";
     return ExitCode::kFailure;
   }
+  // Workers wait on the API most of the time (each status write waits for a store commit):
+  // many nodes need many in flight, as many kubelets would have.
+  const int workers = static_cast<int>(std::min<int64_t>(32, 2 + config->nodes / 50));
+  // Every worker (and the lease ticker) may hold a connection at once: a pool smaller than
+  // that closes the surplus after each burst and pays a TLS handshake for it in the next.
   Result<std::unique_ptr<client::HttpsTransport>> transport =
-      Connect(config->server_url, config->token, config->server_ca);
+      Connect(config->server_url, config->token, config->server_ca, static_cast<size_t>(workers) + 8);
   if (!transport.ok()) {
     std::cerr << "kite sim: " << transport.status().message() << "\n";
     return ExitCode::kFailure;
   }
   agent::SimClusterOptions options;
   options.nodes = config->nodes;
-  // Workers wait on the API most of the time (each status write waits for a store commit):
-  // many nodes need many in flight, as many kubelets would have.
-  options.workers = static_cast<int>(std::min<int64_t>(32, 2 + config->nodes / 50));
+  options.workers = workers;
   Result<std::unique_ptr<agent::SimCluster>> cluster = agent::SimCluster::Create(transport->get(), options);
   if (!cluster.ok()) {
     std::cerr << "kite sim: " << cluster.status().message() << "\n";
