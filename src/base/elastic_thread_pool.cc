@@ -11,6 +11,7 @@ ElasticThreadPool::~ElasticThreadPool() { Stop(); }
 
 bool ElasticThreadPool::Post(std::function<void()> task) {
   std::vector<std::thread> ended;
+  bool wake = false;
   {
     MutexLock l(mu_);
     if (stopping_) return false;
@@ -18,13 +19,15 @@ bool ElasticThreadPool::Post(std::function<void()> task) {
     JoinFinished(ended);
     // Idle workers take queued tasks one each; start another only when they cannot.
     if (queue_.size() <= idle_) {
-      work_ready_.NotifyOne();
+      wake = true;
     } else if (workers_.size() - finished_.size() < max_threads_) {
       std::thread worker([this] { Work(); });
       auto id = worker.get_id();
       workers_.emplace(id, std::move(worker));
     }
   }
+  // After unlocking: a worker woken under the lock would only block on it again.
+  if (wake) work_ready_.NotifyOne();
   for (auto& t : ended) t.join();
   return true;
 }

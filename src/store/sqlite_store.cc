@@ -1,8 +1,9 @@
 #include "src/store/sqlite_store.h"
 
 #include <algorithm>
-#include <future>
+#include <optional>
 
+#include "src/base/baton.h"
 #include "src/store/continue_token.h"
 #include "src/store/store_errors.h"
 
@@ -53,7 +54,14 @@ struct SqliteStore::Op {
   std::string_view value;
   int64_t expected_revision = 0;  // kUpdate/kDelete condition; kCompact target
   int64_t expires_at_ms = 0;
-  std::promise<Result<int64_t>> done;
+  // Set by the writer before it posts `done`.
+  std::optional<Result<int64_t>> result;
+  Baton done;
+
+  void Finish(Result<int64_t> r) {
+    result.emplace(std::move(r));
+    done.Post();
+  }
 };
 
 // The writer thread's connection and statements.
@@ -180,14 +188,14 @@ SqliteStore::~SqliteStore() {
 }
 
 Result<int64_t> SqliteStore::Submit(Op& op) {
-  std::future<Result<int64_t>> result = op.done.get_future();
   {
     MutexLock lock(queue_mu_);
     if (stopping_) return UnavailableError("the store is closed");
     queue_.push_back(&op);
   }
   queue_cv_.NotifyOne();
-  return result.get();
+  op.done.Wait();
+  return std::move(*op.result);
 }
 
 Result<int64_t> SqliteStore::Create(std::string_view key, std::string_view value,
@@ -358,7 +366,7 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
     w.revision = start_revision;
     w.compact_target = start_target;
     w.compacted = start_compacted;
-    for (Op* op : ops) op->done.set_value(status);
+    for (Op* op : ops) op->Finish(status);
   };
 
   Status status = w.begin.Run();
@@ -406,7 +414,7 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
   if (window > 0 && w.revision - window >= w.compact_target + options_.compaction_batch_revisions) {
     w.compact_target = w.revision - window;
   }
-  for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(std::move(results[i]));
+  for (size_t i = 0; i < ops.size(); ++i) ops[i]->Finish(std::move(results[i]));
 }
 
 void SqliteStore::Maintain() {
@@ -422,9 +430,8 @@ void SqliteStore::Maintain() {
     w.next_ttl_check = now + options_.ttl_check_interval;
     Op op(Op::Kind::kExpire);
     std::vector<Op*> group{&op};
-    auto result = op.done.get_future();
-    CommitGroup(group);
-    Status status = result.get().status();
+    CommitGroup(group);  // finishes `op` on this thread
+    Status status = op.result->status();
     if (!status.ok()) {
       std::fprintf(stderr, "kite: store TTL expiry failed: %s\n", status.ToString().c_str());
     }

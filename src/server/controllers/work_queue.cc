@@ -7,17 +7,22 @@ namespace kite::controllers {
 using Clock = std::chrono::steady_clock;
 
 void WorkQueue::Add(const std::string& key) {
-  MutexLock lock(mu_);
-  AddLocked(key);
+  bool queued;
+  {
+    MutexLock lock(mu_);
+    queued = AddLocked(key);
+  }
+  // After unlocking: a worker woken under the lock would only block on it again.
+  if (queued) cv_.NotifyOne();
 }
 
-void WorkQueue::AddLocked(const std::string& key) {
-  if (shut_down_ || dirty_.count(key)) return;
+bool WorkQueue::AddLocked(const std::string& key) {
+  if (shut_down_ || dirty_.count(key)) return false;
   dirty_.insert(key);
   waiting_.erase(key);
-  if (processing_.count(key)) return;  // Done queues it again
+  if (processing_.count(key)) return false;  // Done queues it again
   queue_.push_back(key);
-  cv_.NotifyOne();
+  return true;
 }
 
 void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
@@ -63,7 +68,7 @@ void WorkQueue::PromoteDueLocked(Clock::time_point now) {
     auto it = waiting_.find(due.key);
     if (it == waiting_.end() || it->second != due.when) continue;  // stale
     waiting_.erase(it);
-    AddLocked(due.key);
+    if (AddLocked(due.key)) cv_.NotifyOne();
   }
 }
 
@@ -97,12 +102,13 @@ std::optional<std::string> WorkQueue::Get() {
 }
 
 void WorkQueue::Done(const std::string& key) {
-  MutexLock lock(mu_);
-  processing_.erase(key);
-  if (dirty_.count(key) && !shut_down_) {
+  {
+    MutexLock lock(mu_);
+    processing_.erase(key);
+    if (!dirty_.count(key) || shut_down_) return;
     queue_.push_back(key);
-    cv_.NotifyOne();
   }
+  cv_.NotifyOne();
 }
 
 void WorkQueue::ShutDown() {

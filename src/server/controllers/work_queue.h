@@ -58,7 +58,8 @@ class WorkQueue {
     bool operator>(const Delayed& other) const { return when > other.when; }
   };
 
-  void AddLocked(const std::string& key) REQUIRES(mu_);
+  // Marks `key` dirty; true when it joined the queue, so a worker should be woken.
+  bool AddLocked(const std::string& key) REQUIRES(mu_);
   // Queues the delayed keys that are due: O(log n) per due key, whatever number wait.
   void PromoteDueLocked(TimePoint now) REQUIRES(mu_);
   // When the earliest delayed key is due (dropping stale entries); nullopt when none waits.
