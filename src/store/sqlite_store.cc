@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 
 #include "src/base/baton.h"
 #include "src/store/continue_token.h"
@@ -261,8 +262,18 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
   results.reserve(ops.size());
   std::vector<EventPtr> events;
 
-  // Current state of `key` inside this transaction, or nullopt.
+  // The state each key written in this group has now (nullopt: deleted); `latest_` learns
+  // it only after the commit.
+  std::unordered_map<std::string, std::optional<KeyValue>> written;
+  // Current state of `key` inside this transaction, or nullopt. A hot key comes from
+  // `latest_`, whose entries are never older than a commit: reading its previous value
+  // back from the history table cost a page read from the file for most updates.
   auto lookup = [&](std::string_view key) -> Result<std::optional<KeyValue>> {
+    if (!written.empty()) {
+      auto it = written.find(std::string(key));
+      if (it != written.end()) return it->second;
+    }
+    if (std::optional<KeyValue> hot = latest_.Find(key)) return hot;
     w.lookup.Reset();
     w.lookup.BindBlob(1, key);
     Result<bool> row = w.lookup.Step();
@@ -304,6 +315,7 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
     event->kv = KeyValue{std::string(key), deleted ? prev->value : std::string(value),
                          create_rev, rev, expires_at};
     event->prev = prev;
+    written[std::string(key)] = deleted ? std::nullopt : std::optional<KeyValue>(event->kv);
     events.push_back(std::move(event));
     return rev;
   };

@@ -384,6 +384,53 @@ TEST_CASE("concurrent writers get unique gap-free revisions; watchers see all in
   }
 }
 
+TEST_CASE("writers sharing one key: each event's prev is the state the event before left",
+          "[store]") {
+  // Unconditional updates, deletes and re-creates of one key from many threads land in
+  // the same write groups, so a write must see an earlier one of its own group — whatever
+  // the read cache holds (the default, and one that evicts on almost every write).
+  StoreOptions options;
+  options.latest_values_bytes = GENERATE(size_t{64} << 20, size_t{300});
+  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  KvStore& s = *b->store;
+  const std::string key = "/shared/k";
+  REQUIRE(s.Create(key, "start").ok());
+  auto watcher = std::move(s.Watch("/shared/", s.CurrentRevision())).value();
+  constexpr int kThreads = 8, kWrites = 100;
+  std::atomic<int> acknowledged{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        std::string value = std::to_string(t) + "/" + std::to_string(i);
+        bool ok = (i % 10 == 9) ? s.Delete(key).ok() : s.Update(key, value, 0).ok();
+        if (!ok) ok = s.Create(key, value).ok();  // deleted by another thread: bring it back
+        if (ok) acknowledged.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<EventPtr> events = Collect(*watcher, static_cast<size_t>(acknowledged.load()));
+  REQUIRE(events.size() == static_cast<size_t>(acknowledged.load()));
+  KeyValue state{key, "start", 1, 1, 0};
+  bool exists = true;
+  for (const EventPtr& e : events) {
+    if (exists) {
+      REQUIRE(e->prev.has_value());
+      CHECK(e->prev->mod_revision == state.mod_revision);
+      CHECK(e->prev->value == state.value);
+      CHECK(e->prev->create_revision == state.create_revision);
+    } else {
+      CHECK_FALSE(e->prev.has_value());
+    }
+    exists = e->type == Event::Type::kPut;
+    if (exists) {
+      CHECK(e->kv.create_revision == (e->prev ? state.create_revision : e->kv.mod_revision));
+      state = e->kv;
+    }
+  }
+}
+
 TEST_CASE("a current read after an acknowledged write sees it, under concurrent reads", "[store]") {
   StoreOptions options;
   // The default, and one that evicts on almost every write (the SQLite read cache).
