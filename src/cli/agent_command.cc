@@ -52,7 +52,8 @@ const char* WaitForShutdown(const sigset_t& signals) {
 Result<std::unique_ptr<client::HttpsTransport>> Connect(const std::string& server_url,
                                                         const std::string& token,
                                                         const std::string& ca_path,
-                                                        size_t max_idle_connections = 16) {
+                                                        size_t max_idle_connections =
+                                                            client::HttpsTransportOptions{}.max_idle_connections) {
   Result<std::optional<std::string>> ca = ReadFileIfExists(ca_path);
   if (!ca.ok()) return ca.status();
   if (!ca->has_value()) return InvalidArgumentError("--server-ca " + ca_path + ": no such file");

@@ -262,16 +262,17 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
   results.reserve(ops.size());
   std::vector<EventPtr> events;
 
-  // The state each key written in this group has now (nullopt: deleted); `latest_` learns
-  // it only after the commit.
-  std::unordered_map<std::string, std::optional<KeyValue>> written;
+  // The newest event of each key written in this group (keys point into the events);
+  // `latest_` learns them only after the commit.
+  std::unordered_map<std::string_view, const Event*> written;
   // Current state of `key` inside this transaction, or nullopt. A hot key comes from
   // `latest_`, whose entries are never older than a commit: reading its previous value
   // back from the history table cost a page read from the file for most updates.
   auto lookup = [&](std::string_view key) -> Result<std::optional<KeyValue>> {
-    if (!written.empty()) {
-      auto it = written.find(std::string(key));
-      if (it != written.end()) return it->second;
+    if (auto it = written.find(key); it != written.end()) {
+      const Event& last = *it->second;
+      if (last.type == Event::Type::kDelete) return std::optional<KeyValue>();
+      return std::optional<KeyValue>(last.kv);
     }
     if (std::optional<KeyValue> hot = latest_.Find(key)) return hot;
     w.lookup.Reset();
@@ -315,7 +316,7 @@ void SqliteStore::CommitGroup(std::vector<Op*>& ops) {
     event->kv = KeyValue{std::string(key), deleted ? prev->value : std::string(value),
                          create_rev, rev, expires_at};
     event->prev = prev;
-    written[std::string(key)] = deleted ? std::nullopt : std::optional<KeyValue>(event->kv);
+    written[event->kv.key] = event.get();
     events.push_back(std::move(event));
     return rev;
   };

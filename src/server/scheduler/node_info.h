@@ -45,7 +45,7 @@ class NodeInfo {
     __builtin_prefetch(&allocatable_);
     __builtin_prefetch(&unschedulable_);
     __builtin_prefetch(&requested_);
-    __builtin_prefetch(&requested_.scalar);  // the fit filter's extended resources, a line on
+    __builtin_prefetch(&requested_.scalar);  // the next line: the fit filter reads it too
   }
 
   // Pods on the node, by key.
