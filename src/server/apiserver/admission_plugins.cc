@@ -15,14 +15,11 @@ namespace {
 using rapidjson::Document;
 using rapidjson::Value;
 
-// Every object of a collection (parsed; unparsable values skipped).
-std::vector<Document> ReadAll(store::KvStore* kv, std::string_view group, std::string_view resource,
-                              std::string_view ns) {
+// The objects read (parsed; unparsable values skipped).
+std::vector<Document> ParseAll(const std::vector<store::KeyValue>& items) {
   std::vector<Document> out;
-  Result<store::RangeResult> items = kv->Range(store::RangeRequest::Prefix(CollectionPrefix(group, resource, ns)));
-  if (!items.ok()) return out;
-  out.reserve(items->kvs.size());
-  for (const store::KeyValue& item : items->kvs) {
+  out.reserve(items.size());
+  for (const store::KeyValue& item : items) {
     if (Result<Document> doc = ParseJsonObject(item.value); doc.ok()) out.push_back(std::move(doc).value());
   }
   return out;
@@ -135,14 +132,21 @@ void AdmitNewPod(Document& pod) {
 // Kubernetes' DefaultStorageClass admission plugin: a new claim that names no class gets
 // the default one (read from the store: one range over the few StorageClasses).
 void AdmitNewClaim(Document& claim, store::KvStore* kv) {
-  std::vector<Document> classes = ReadAll(kv, "storage.k8s.io", "storageclasses", "");
+  Result<store::RangeResult> read = kv->Range(store::RangeRequest::Prefix(CollectionPrefix("storage.k8s.io", "storageclasses", "")));
+  std::vector<Document> classes = read.ok() ? ParseAll(read->kvs) : std::vector<Document>{};
   admission::AdmitDefaultStorageClass(claim, Views(classes), claim.GetAllocator());
 }
 
 }  // namespace
 
+AdmissionPlugins::AdmissionPlugins(store::KvStore* kv, const Clock* clock)
+    : kv_(kv), limit_ranges_(kv, CollectionPrefix("", "limitranges", "")), quota_(kv, clock) {}
+
 const std::vector<Document>& AdmissionPlugins::LimitRanges(const AdmissionAttributes& write) const {
-  if (!write.limit_ranges) write.limit_ranges = ReadAll(kv_, "", "limitranges", write.ns);
+  if (!write.limit_ranges) {
+    Result<std::vector<store::KeyValue>> read = limit_ranges_.Range(CollectionPrefix("", "limitranges", write.ns));
+    write.limit_ranges = read.ok() ? ParseAll(*read) : std::vector<Document>{};
+  }
   return *write.limit_ranges;
 }
 

@@ -22,6 +22,7 @@
 #include "src/base/clock.h"
 #include "src/server/quota/quota_admission.h"
 #include "src/store/kv_store.h"
+#include "src/store/prefix_mirror.h"
 
 namespace kite::apiserver {
 
@@ -39,7 +40,7 @@ struct AdmissionAttributes {
 class AdmissionPlugins {
  public:
   // `kv` and `clock` must outlive the plugins.
-  AdmissionPlugins(store::KvStore* kv, const Clock* clock) : kv_(kv), quota_(kv, clock) {}
+  AdmissionPlugins(store::KvStore* kv, const Clock* clock);
 
   void Mutate(const AdmissionAttributes& write, rapidjson::Document& object) const;
 
@@ -51,6 +52,8 @@ class AdmissionPlugins {
   const std::vector<rapidjson::Document>& LimitRanges(const AdmissionAttributes& write) const;
 
   store::KvStore* kv_;
+  // Read for every new pod; nearly always empty for its namespace.
+  mutable store::PrefixMirror limit_ranges_;
   quota::QuotaAdmission quota_;
 };
 

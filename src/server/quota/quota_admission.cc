@@ -26,6 +26,9 @@ std::string ConflictMessage(std::string_view name) {
 
 }  // namespace
 
+QuotaAdmission::QuotaAdmission(store::KvStore* kv, const Clock* clock)
+    : kv_(kv), clock_(clock), quotas_(kv, apiserver::CollectionPrefix("", "resourcequotas", "")) {}
+
 bool QuotaAdmission::Handles(std::string_view group, std::string_view resource, bool is_update) {
   if (!is_update) return true;
   // Services change type; claims grow. Everything else is charged once, when created.
@@ -36,6 +39,9 @@ std::optional<std::string> QuotaAdmission::Admit(std::string_view group, std::st
                                                  std::string_view ns, const Value& object, const Value* old,
                                                  bool dry_run) {
   if (ns.empty() || !Handles(group, resource, old != nullptr)) return std::nullopt;
+  // Most namespaces have no quota: answer those without serializing on mu_.
+  Result<std::vector<store::KeyValue>> any = quotas_.Range(apiserver::CollectionPrefix("", "resourcequotas", ns));
+  if (any.ok() && any->empty()) return std::nullopt;
   MutexLock lock(mu_);
   std::set<std::string> pending;  // after a conflict: the quotas still to charge
   std::string last_conflict;
@@ -69,11 +75,10 @@ std::optional<std::string> QuotaAdmission::Admit(std::string_view group, std::st
 }
 
 Result<std::vector<QuotaAdmission::StoredQuota>> QuotaAdmission::ReadQuotas(std::string_view ns) {
-  Result<store::RangeResult> range =
-      kv_->Range(store::RangeRequest::Prefix(apiserver::CollectionPrefix("", "resourcequotas", ns)));
-  if (!range.ok()) return range.status();
+  Result<std::vector<store::KeyValue>> stored = quotas_.Range(apiserver::CollectionPrefix("", "resourcequotas", ns));
+  if (!stored.ok()) return stored.status();
   std::vector<StoredQuota> quotas;
-  for (const store::KeyValue& kv : range->kvs) {
+  for (const store::KeyValue& kv : *stored) {
     Result<rapidjson::Document> object = json::ParseJsonObject(kv.value);
     if (!object.ok()) continue;  // a corrupt record limits nothing
     StoredQuota q;

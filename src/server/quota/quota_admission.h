@@ -10,7 +10,9 @@
 //    pod updates do not (their resources are immutable). Call it for writes of the object
 //    itself, not of a subresource. Cluster-scoped objects (ns "") are never limited.
 //    Custom resources are admitted here too (count/<plural>.<group>, on create).
-//  - The namespace's quotas are read from the store. A quota applies when it limits a
+//  - The namespace's quotas are read from an in-memory mirror of the store's quotas
+//    (src/store/prefix_mirror.h), as fresh as a store read; a namespace without quotas
+//    costs no lock and no database read. A quota applies when it limits a
 //    resource the kind charges and the object is in all its scopes (resource_usage.h). Its
 //    limits are status.hard, or spec.hard while the controller has not yet written status.
 //  - For pods, a quota limiting cpu or memory requires every container to set them:
@@ -48,13 +50,14 @@
 #include "src/base/mutex.h"
 #include "src/server/quota/resource_usage.h"
 #include "src/store/kv_store.h"
+#include "src/store/prefix_mirror.h"
 
 namespace kite::quota {
 
 class QuotaAdmission {
  public:
   // `kv` and `clock` must outlive this object.
-  QuotaAdmission(store::KvStore* kv, const Clock* clock) : kv_(kv), clock_(clock) {}
+  QuotaAdmission(store::KvStore* kv, const Clock* clock);
 
   // `object` is the object about to be stored (defaults applied), `old` the stored one for
   // an update (nullptr for a create). With `dry_run` the request is checked but no quota is
@@ -95,6 +98,7 @@ class QuotaAdmission {
 
   store::KvStore* const kv_;
   const Clock* const clock_;
+  store::PrefixMirror quotas_;  // every ResourceQuota
   Mutex mu_;
 };
 
