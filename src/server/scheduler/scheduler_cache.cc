@@ -125,12 +125,23 @@ void SchedulerCache::WithSnapshot(const NamespaceLookup& namespaces,
     }
     affinity_lists_stale_ = false;
   }
-  Snapshot snapshot;
-  snapshot.namespaces = namespaces;
-  snapshot.nodes = node_list_;
-  snapshot.with_affinity = &with_affinity_;
-  snapshot.with_required_anti_affinity = &with_required_anti_affinity_;
-  if (PodInfoPtr placed = cycle(snapshot)) {
+  PodInfoPtr placed;
+  {
+    Snapshot snapshot;
+    snapshot.namespaces = namespaces;
+    // The node list is lent to the cycle, not copied (every node, every cycle); mu_ keeps
+    // it unchanged meanwhile, and it comes back even if the cycle throws.
+    snapshot.nodes.swap(node_list_);
+    struct GiveBack {
+      std::vector<const NodeInfo*>& lent;
+      std::vector<const NodeInfo*>& owner;
+      ~GiveBack() { owner.swap(lent); }
+    } give_back{snapshot.nodes, node_list_};
+    snapshot.with_affinity = &with_affinity_;
+    snapshot.with_required_anti_affinity = &with_required_anti_affinity_;
+    placed = cycle(snapshot);
+  }
+  if (placed) {
     assumed_.insert(placed->key);
     PlaceLocked(placed);
   }

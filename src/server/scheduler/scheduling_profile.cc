@@ -158,18 +158,18 @@ ScheduleOutcome SchedulingProfile::Schedule(const PodInfo& pod, const Snapshot& 
     }
   }
 
-  std::vector<const NodeInfo*> candidates;
+  std::vector<const NodeInfo*> narrowed;
   if (allowed) {
     for (const std::string& name : *allowed) {
-      if (const NodeInfo* n = snapshot.Find(name)) candidates.push_back(n);
+      if (const NodeInfo* n = snapshot.Find(name)) narrowed.push_back(n);
     }
     std::sort(narrowing_plugins.begin(), narrowing_plugins.end());
     std::string list;
     for (const std::string& p : narrowing_plugins) list += (list.empty() ? "" : " ") + p;
     fit.absent_nodes_status = PluginStatus::Unresolvable("node(s) didn't satisfy plugin(s) [" + list + "]");
-  } else {
-    candidates = snapshot.nodes;
   }
+  // Not a copy of every node per cycle.
+  const std::vector<const NodeInfo*>& candidates = allowed ? narrowed : snapshot.nodes;
 
   // Filter, round-robin from where the last attempt stopped, until enough nodes fit.
   std::vector<const NodeInfo*> feasible;
