@@ -45,6 +45,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "src/base/mutex.h"
@@ -148,8 +149,9 @@ class GarbageCollector final : public Controller {
   WorkQueue* queue_ = nullptr;
 
   mutable Mutex mu_;
-  std::map<std::string, Node> nodes_ GUARDED_BY(mu_);
-  std::map<std::string, std::set<std::string>> dependents_ GUARDED_BY(mu_);
+  // By uid; hashed, since every watched object's every change looks itself up here.
+  std::unordered_map<std::string, Node> nodes_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::set<std::string>> dependents_ GUARDED_BY(mu_);
 
   mutable Mutex resources_mu_;
   // Every CRD resource ever watched; never shrinks, so nodes' pointers stay valid (a CRD

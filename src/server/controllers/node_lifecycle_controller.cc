@@ -92,7 +92,8 @@ void NodeLifecycleController::IndexPod(const Value& pod, bool present) {
   std::string node = present && spec ? std::string(json::StringMember(*spec, "nodeName")) : "";
   MutexLock lock(mu_);
   auto it = node_of_pod_.find(key);
-  if (it != node_of_pod_.end() && it->second != node) {
+  if (it != node_of_pod_.end() && it->second == node) return;  // most changes: a status
+  if (it != node_of_pod_.end()) {
     pods_by_node_[it->second].erase(key);
     if (pods_by_node_[it->second].empty()) pods_by_node_.erase(it->second);
     node_of_pod_.erase(it);

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "src/base/clock.h"
 #include "src/base/mutex.h"
@@ -61,8 +62,9 @@ class NodeLifecycleController final : public Controller {
   std::optional<client::ResourceClient> pod_client_;
 
   mutable Mutex mu_;
-  std::map<std::string, std::set<std::string>> pods_by_node_ GUARDED_BY(mu_);
-  std::map<std::string, std::string> node_of_pod_ GUARDED_BY(mu_);
+  // Hashed: every pod change looks itself up.
+  std::unordered_map<std::string, std::set<std::string>> pods_by_node_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::string> node_of_pod_ GUARDED_BY(mu_);
   // What this controller last saw of each node's heartbeats, and when (its own clock).
   struct NodeHealth {
     std::string lease_renew;
