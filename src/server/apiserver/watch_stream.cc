@@ -58,6 +58,13 @@ bool WatchStream::Matches(const std::string& object_json, bool& parsed_ok) {
   return options_.filter(*doc);
 }
 
+bool WatchStream::PrevMatched(const store::KeyValue& prev) {
+  auto it = recent_matches_.find(prev.key);
+  if (it != recent_matches_.end() && it->second.revision == prev.mod_revision) return it->second.matched;
+  bool ok = true;
+  return Matches(prev.value, ok);
+}
+
 void WatchStream::AppendEvent(std::string& out, std::string_view type,
                               const std::string& object_json) {
   out.append("{\"type\":\"");
@@ -136,10 +143,17 @@ bool WatchStream::Poll(std::string& out) {
         if (!options_.filter) {
           was_matching = true;
         } else if (event->prev) {
-          bool prev_ok = true;
-          was_matching = Matches(event->prev->value, prev_ok);
+          was_matching = PrevMatched(*event->prev);
         } else {
           was_matching = now_matches;  // history no longer holds it: assume unchanged
+        }
+      }
+      if (options_.filter) {
+        if (recent_matches_.size() >= kMaxRecentMatches) recent_matches_.clear();
+        if (is_put) {
+          recent_matches_.insert_or_assign(event->kv.key, RecentMatch{event->revision(), now_matches});
+        } else {
+          recent_matches_.erase(event->kv.key);
         }
       }
       if (!is_put) {

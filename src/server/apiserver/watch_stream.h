@@ -9,8 +9,9 @@
 // (clients re-watch from the last revision they saw).
 // Concurrency: Start/Poll/Cancel follow http::ResponseStream (one caller at a time); Wake()
 // may be called from any thread (the server's ticker calls it for bookmarks and deadlines).
-// Limitations: filtering parses each event's JSON when selectors are given; encoding is per
-// watcher (no shared per-event bytes yet).
+// Limitations: filtering parses each event's JSON when selectors are given (an update's
+// previous state only when this stream did not just evaluate it); encoding is per watcher
+// (no shared per-event bytes yet).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <thread>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "src/base/clock.h"
@@ -64,9 +66,21 @@ class WatchStream : public http::ResponseStream {
   void Wake();
 
  private:
+  // With selectors: whether the states this stream evaluated last matched, by key, with
+  // their revisions. An update's previous state is usually one of them, so it need not be
+  // parsed again. Cleared when it reaches kMaxRecentMatches keys.
+  struct RecentMatch {
+    int64_t revision = 0;
+    bool matched = false;
+  };
+  static constexpr size_t kMaxRecentMatches = 16384;
+  std::unordered_map<std::string, RecentMatch> recent_matches_;
+
   void AppendEvent(std::string& out, std::string_view type, const std::string& object_json);
   void AppendBookmark(std::string& out, int64_t revision, bool initial_events_end);
   bool Matches(const std::string& object_json, bool& parsed_ok);
+  // Whether an update's previous state matched the selectors.
+  bool PrevMatched(const store::KeyValue& prev);
 
   std::unique_ptr<store::Watcher> watcher_;
   WatchOptions options_;
