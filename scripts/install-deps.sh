@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
   libsqlite3-dev sqlite3 libyaml-cpp-dev libfmt-dev libssl-dev libboost-dev rapidjson-dev
+  libgoogle-perftools-dev
   zlib1g-dev libnghttp2-dev libprotobuf-dev protobuf-compiler
   # node agent runtime: containerd and its CRI plugin, runc, CNI plugins (/usr/lib/cni)
   containerd runc containernetworking-plugins iptables iproute2
