@@ -6,8 +6,22 @@ namespace kite::store {
 
 void LatestValues::Put(const KeyValue& kv) {
   MutexLock lock(mu_);
-  if (auto it = index_.find(kv.key); it != index_.end()) Remove(it->second);
-  InsertFront(kv);
+  auto it = index_.find(kv.key);
+  if (it == index_.end() || Cost(kv) > max_bytes_) {
+    if (it != index_.end()) Remove(it->second);
+    return InsertFront(kv);
+  }
+  // Replaced in place: on the writer's thread, the entry's value keeps its buffer and the
+  // index its node (the key is the same).
+  Entries::iterator entry = it->second;
+  bytes_ -= Cost(*entry);
+  entry->value = kv.value;
+  entry->create_revision = kv.create_revision;
+  entry->mod_revision = kv.mod_revision;
+  entry->expires_at_ms = kv.expires_at_ms;
+  bytes_ += Cost(*entry);
+  entries_.splice(entries_.begin(), entries_, entry);
+  EvictOverBudget();
 }
 
 void LatestValues::Erase(std::string_view key, int64_t revision) {
@@ -48,6 +62,10 @@ void LatestValues::InsertFront(const KeyValue& kv) {
   entries_.push_front(kv);
   index_.emplace(entries_.front().key, entries_.begin());
   bytes_ += Cost(kv);
+  EvictOverBudget();
+}
+
+void LatestValues::EvictOverBudget() {
   while (bytes_ > max_bytes_) {
     auto last = std::prev(entries_.end());
     fill_floor_ = std::max(fill_floor_, last->mod_revision);

@@ -46,6 +46,8 @@ class LatestValues {
   using Entries = std::list<KeyValue>;  // most recently used first
 
   void InsertFront(const KeyValue& kv) REQUIRES(mu_);
+  // Least recently used first, until within max_bytes_.
+  void EvictOverBudget() REQUIRES(mu_);
   void Remove(Entries::iterator it) REQUIRES(mu_);
   static size_t Cost(const KeyValue& kv) { return kv.key.size() + kv.value.size() + 64; }
 

@@ -57,5 +57,30 @@ TEST_CASE("LatestValues: least recently used go first, and evictions guard later
   CHECK_FALSE(latest.Find("/big").has_value());
 }
 
+TEST_CASE("LatestValues: a key written again moves to the front, and growing it evicts others") {
+  const size_t one = std::string("/k1").size() + std::string(100, 'x').size() + 64;
+  LatestValues latest(3 * one);
+  latest.Put(Kv("/k1", std::string(100, 'x'), 1));
+  latest.Put(Kv("/k2", std::string(100, 'x'), 2));
+  latest.Put(Kv("/k3", std::string(100, 'x'), 3));
+  latest.Put(Kv("/k1", std::string(100, 'y'), 4));  // now the most recently used
+  latest.Put(Kv("/k4", std::string(100, 'x'), 5));  // evicts /k2, not /k1
+  REQUIRE(latest.Find("/k1").has_value());
+  CHECK(latest.Find("/k1")->value == std::string(100, 'y'));
+  CHECK(latest.Find("/k1")->mod_revision == 4);
+  CHECK_FALSE(latest.Find("/k2").has_value());
+  // /k4 grows to two entries' worth: the least recently used others go, /k4 stays.
+  latest.Put(Kv("/k4", std::string(100 + one, 'z'), 6));
+  REQUIRE(latest.Find("/k4").has_value());
+  CHECK(latest.Find("/k4")->value.size() == 100 + one);
+  CHECK(latest.bytes() <= 3 * one);
+  CHECK(latest.size() == 2);
+  // Grown past the whole budget: dropped, and later fills from before it are refused.
+  latest.Put(Kv("/k4", std::string(4 * one, 'z'), 7));
+  CHECK_FALSE(latest.Find("/k4").has_value());
+  latest.Fill(Kv("/k4", "old", 6), 6);
+  CHECK_FALSE(latest.Find("/k4").has_value());
+}
+
 }  // namespace
 }  // namespace kite::store
