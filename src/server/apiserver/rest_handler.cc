@@ -946,7 +946,10 @@ http::HandlerResult RestHandler::WriteUpdateOnce(const RestRequest& r, const Mut
       return ErrorResponse(*e);
     }
     warnings.clear();
-    if (auto e = ValidateFields(r, object, warnings)) return ErrorResponse(*e);
+    // A binding is the stored pod with fields the server sets: nothing unknown to prune.
+    if (r.info.subresource != "binding") {
+      if (auto e = ValidateFields(r, object, warnings)) return ErrorResponse(*e);
+    }
     if (auto e = ToStorageVersion(r, object)) return ErrorResponse(*e);
     PreserveOnUpdate(r, *current, object, status_only);
     std::vector<StatusCause> causes =
