@@ -7,26 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include "src/store/open_store.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/store/store_backends.h"
 
 namespace kite::store {
 namespace {
-
-struct Backend {
-  testing::TempDir dir;
-  std::unique_ptr<KvStore> store;
-};
-
-std::unique_ptr<Backend> Open(const std::string& kind, StoreOptions options = {}) {
-  auto b = std::make_unique<Backend>();
-  std::string endpoint = kind == "memory" ? "memory://" : "sqlite://" + b->dir.file("state.db");
-  options.durability = Durability::kNormal;
-  auto store = OpenStore(endpoint, options);
-  REQUIRE(store.ok());
-  b->store = std::move(store).value();
-  return b;
-}
 
 std::vector<std::string> Keys(const Result<std::vector<KeyValue>>& kvs) {
   REQUIRE(kvs.ok());
@@ -36,7 +20,7 @@ std::vector<std::string> Keys(const Result<std::vector<KeyValue>>& kvs) {
 }
 
 TEST_CASE("PrefixMirror: each read sees the writes acknowledged before it", "[store]") {
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})));
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})));
   KvStore& s = *b->store;
   REQUIRE(s.Create("/lr/a/1", "a1").ok());
   REQUIRE(s.Create("/other/a/1", "x").ok());
@@ -67,7 +51,7 @@ TEST_CASE("PrefixMirror: each read sees the writes acknowledged before it", "[st
 TEST_CASE("PrefixMirror: a mirror whose watch was cut off lists again", "[store]") {
   StoreOptions options;
   options.watch_buffer_events = 4;
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})), options);
   KvStore& s = *b->store;
   PrefixMirror mirror(&s, "/q/");
   CHECK(Keys(mirror.Range("/q/")).empty());
@@ -86,7 +70,7 @@ TEST_CASE("PrefixMirror: a mirror whose watch was cut off lists again", "[store]
 TEST_CASE("PrefixMirror: concurrent writers each read their own write back", "[store]") {
   StoreOptions options;
   options.watch_buffer_events = 16;  // cut off now and then, under load
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})), options);
   KvStore& s = *b->store;
   PrefixMirror mirror(&s, "/p/");
   std::atomic<int> misses{0};

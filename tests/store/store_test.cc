@@ -10,29 +10,13 @@
 #include "src/store/memory_store.h"
 #include "src/store/open_store.h"
 #include "src/store/sqlite_store.h"
+#include "tests/store/store_backends.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kite::store {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A backend under test with the directory that holds it.
-struct Backend {
-  testing::TempDir dir;
-  std::unique_ptr<KvStore> store;
-};
-
-std::unique_ptr<Backend> Open(const std::string& kind, StoreOptions options = {}) {
-  auto b = std::make_unique<Backend>();
-  std::string endpoint = kind == "memory" ? "memory://" : "sqlite://" + b->dir.file("state.db");
-  // The tests check semantics, not durability: skip the fsyncs to keep them quick.
-  options.durability = Durability::kNormal;
-  auto store = OpenStore(endpoint, options);
-  REQUIRE(store.ok());
-  b->store = std::move(store).value();
-  return b;
-}
 
 int64_t MustCreate(KvStore& s, const std::string& key, const std::string& value) {
   Result<int64_t> rev = s.Create(key, value);
@@ -53,7 +37,7 @@ std::vector<EventPtr> Collect(Watcher& w, size_t count) {
 }
 
 TEST_CASE("create, get, update, delete and their errors", "[store]") {
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})));
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})));
   KvStore& s = *b->store;
 
   REQUIRE(s.CurrentRevision() == 0);
@@ -114,7 +98,7 @@ TEST_CASE("create, get, update, delete and their errors", "[store]") {
 }
 
 TEST_CASE("range with prefix, limit, continue token and count", "[store]") {
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})));
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})));
   KvStore& s = *b->store;
   for (int i = 0; i < 25; ++i) {
     char key[32];
@@ -199,7 +183,7 @@ TEST_CASE("PrefixEnd", "[store]") {
 }
 
 TEST_CASE("watch delivers every later change in order, with prev values", "[store]") {
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})));
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})));
   KvStore& s = *b->store;
   int64_t r1 = MustCreate(s, "/w/a", "1");
   REQUIRE(s.Update("/w/a", "2", r1).ok());
@@ -241,7 +225,7 @@ TEST_CASE("watch delivers every later change in order, with prev values", "[stor
 TEST_CASE("a slow watcher is cut off without stalling writers", "[store]") {
   StoreOptions options;
   options.watch_buffer_events = 50;
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})), options);
   KvStore& s = *b->store;
   auto slow = s.Watch("/", 0);
   REQUIRE(slow.ok());
@@ -263,7 +247,7 @@ TEST_CASE("a slow watcher is cut off without stalling writers", "[store]") {
 TEST_CASE("compaction forgets old revisions but keeps live values", "[store]") {
   StoreOptions options;
   options.history_window_revisions = 0;  // only explicit compaction here
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})), options);
   KvStore& s = *b->store;
   MustCreate(s, "/keep", "old");      // 1: never changes again
   MustCreate(s, "/churn", "a");       // 2
@@ -299,7 +283,7 @@ TEST_CASE("keys with a TTL expire as ordinary deletes", "[store]") {
   FakeClock clock;
   StoreOptions options;
   options.clock = &clock;
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})), options);
   KvStore& s = *b->store;
   REQUIRE(s.Create("/lease/a", "x", WriteOptions{10s}).ok());
   REQUIRE(s.Create("/lease/b", "y", WriteOptions{60s}).ok());
@@ -345,7 +329,7 @@ TEST_CASE("keys with a TTL expire as ordinary deletes", "[store]") {
 
 TEST_CASE("concurrent writers get unique gap-free revisions; watchers see all in order",
           "[store]") {
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})));
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})));
   KvStore& s = *b->store;
   constexpr int kThreads = 16, kWrites = 200;
   std::vector<std::unique_ptr<Watcher>> watchers;
@@ -391,7 +375,7 @@ TEST_CASE("writers sharing one key: each event's prev is the state the event bef
   // the read cache holds (the default, and one that evicts on almost every write).
   StoreOptions options;
   options.latest_values_bytes = GENERATE(size_t{64} << 20, size_t{300});
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})), options);
   KvStore& s = *b->store;
   const std::string key = "/shared/k";
   REQUIRE(s.Create(key, "start").ok());
@@ -435,7 +419,7 @@ TEST_CASE("a current read after an acknowledged write sees it, under concurrent 
   StoreOptions options;
   // The default, and one that evicts on almost every write (the SQLite read cache).
   options.latest_values_bytes = GENERATE(size_t{64} << 20, size_t{300});
-  auto b = Open(GENERATE(values<std::string>({"memory", "sqlite"})), options);
+  auto b = OpenBackend(GENERATE(values<std::string>({"memory", "sqlite"})), options);
   KvStore& s = *b->store;
   constexpr int kWriters = 4, kRounds = 100;
   std::atomic<bool> done{false};
