@@ -117,8 +117,9 @@ bool RequiredNodeAffinity::Matches(const NodeInfo& node) const {
 namespace {
 
 struct AffinityState : CycleState::Data {
-  explicit AffinityState(const Value& pod) : required(pod) {}
+  explicit AffinityState(const Value& pod) : required(pod), preferred(PreferredTerms(pod)) {}
   RequiredNodeAffinity required;
+  const Value* preferred;  // found once per cycle, not once per scored node
 };
 
 }  // namespace
@@ -164,8 +165,9 @@ PluginStatus NodeAffinity::Filter(const CycleState& state, const PodInfo& pod, c
   return matches ? PluginStatus::Success() : PluginStatus::Unresolvable(std::string(kReasonPod));
 }
 
-int64_t NodeAffinity::Score(const CycleState&, const PodInfo& pod, const NodeInfo& node) const {
-  const Value* preferred = PreferredTerms(*pod.object);
+int64_t NodeAffinity::Score(const CycleState& state, const PodInfo& pod, const NodeInfo& node) const {
+  const AffinityState* s = state.Read<AffinityState>(this);
+  const Value* preferred = s ? s->preferred : PreferredTerms(*pod.object);
   if (!preferred) return 0;
   int64_t total = 0;
   for (const Value& weighted : preferred->GetArray()) {

@@ -70,13 +70,13 @@ int64_t NodeResourcesFit::Score(const CycleState&, const PodInfo& pod, const Nod
 int64_t NodeResourcesBalancedAllocation::Score(const CycleState&, const PodInfo& pod, const NodeInfo& node) const {
   // Balanced allocation looks at the actual requests, not the non-zero defaults.
   Usage u = UsageWith(pod.requests, node.requested(), node);
-  std::vector<double> fractions;
+  // Both resources (cpu, memory) must be allocatable for a spread to exist.
+  if (u.allocatable[0] == 0 || u.allocatable[1] == 0) return kMaxNodeScore;
+  double fractions[2];
   for (int i = 0; i < 2; ++i) {
-    if (u.allocatable[i] == 0) continue;
-    fractions.push_back(std::min(1.0, static_cast<double>(u.requested[i]) / static_cast<double>(u.allocatable[i])));
+    fractions[i] = std::min(1.0, static_cast<double>(u.requested[i]) / static_cast<double>(u.allocatable[i]));
   }
-  double std_dev = 0;
-  if (fractions.size() == 2) std_dev = std::abs((fractions[0] - fractions[1]) / 2);
+  double std_dev = std::abs((fractions[0] - fractions[1]) / 2);
   return static_cast<int64_t>((1 - std_dev) * static_cast<double>(kMaxNodeScore));
 }
 

@@ -1,5 +1,7 @@
 #include "src/server/scheduler/taint_toleration.h"
 
+#include <optional>
+
 namespace kite::scheduler {
 
 PluginStatus TaintToleration::Filter(const CycleState&, const PodInfo& pod, const NodeInfo& node) const {
@@ -9,13 +11,18 @@ PluginStatus TaintToleration::Filter(const CycleState&, const PodInfo& pod, cons
 }
 
 int64_t TaintToleration::Score(const CycleState&, const PodInfo& pod, const NodeInfo& node) const {
-  std::vector<Toleration> prefer;
-  for (const Toleration& t : pod.tolerations) {
-    if (t.effect.empty() || t.effect == "PreferNoSchedule") prefer.push_back(t);
-  }
+  // Gathered only for a node with such taints: most have none, and this runs per node.
+  std::optional<std::vector<Toleration>> prefer;
   int64_t count = 0;
   for (const Taint& taint : node.taints()) {
-    if (taint.effect == "PreferNoSchedule" && !TolerationsTolerate(prefer, taint)) ++count;
+    if (taint.effect != "PreferNoSchedule") continue;
+    if (!prefer) {
+      prefer.emplace();
+      for (const Toleration& t : pod.tolerations) {
+        if (t.effect.empty() || t.effect == "PreferNoSchedule") prefer->push_back(t);
+      }
+    }
+    if (!TolerationsTolerate(*prefer, taint)) ++count;
   }
   return count;
 }
