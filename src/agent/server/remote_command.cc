@@ -7,8 +7,8 @@
 #include <optional>
 #include <thread>
 
+#include "src/agent/server/channel_session.h"
 #include "src/base/base64.h"
-#include "src/base/mutex.h"
 #include "src/server/streaming/spdy_session.h"
 #include "src/server/streaming/websocket.h"
 
@@ -50,15 +50,6 @@ Result<RuntimeStreams> OpenStreams(SpdySession& spdy, const RemoteCommandOptions
   if (streams.stdin_stream) streams.stdin_stream->DiscardIncoming();
   if (streams.resize) streams.resize->DiscardIncoming();
   return streams;
-}
-
-std::string ReadAll(SpdyStream& stream, size_t limit) {
-  std::string out;
-  char buffer[8192];
-  while (size_t n = stream.Read(buffer, sizeof(buffer))) {
-    if (out.size() < limit) out.append(buffer, std::min(n, limit - out.size()));
-  }
-  return out;
 }
 
 }  // namespace
@@ -111,14 +102,7 @@ void RunWebSocketRemoteCommand(http::UpgradedConnection& client, std::string_vie
   const bool v5 = subprotocol == kV5ChannelProtocol;
   const bool base64 = subprotocol == kV4Base64ChannelProtocol;
   WebSocketConnection ws(client, WebSocketConnection::Role::kServer);
-  auto send = [&](uint8_t channel, std::string_view data) {
-    if (base64) {
-      return ws.SendText(std::string(1, static_cast<char>('0' + channel)) + Base64Encode(data));
-    }
-    std::string message(1, static_cast<char>(channel));
-    message.append(data);
-    return ws.SendBinary(message);
-  };
+  auto send = [&](uint8_t channel, std::string_view data) { return SendOnChannel(ws, base64, channel, data); };
 
   SpdySession spdy(runtime, streaming::SpdySessionOptions{});
   spdy.Start();
@@ -140,9 +124,7 @@ void RunWebSocketRemoteCommand(http::UpgradedConnection& client, std::string_vie
                                                       : kErrorChannel,
              "");
 
-  Mutex mu;
-  CondVar changed;
-  bool reader_done = false;  // guarded by mu
+  ClientInputEnd input_end;
 
   // Output, then the final Status, then the close frame.
   std::thread finisher([&] {
@@ -158,7 +140,7 @@ void RunWebSocketRemoteCommand(http::UpgradedConnection& client, std::string_vie
     std::thread out, err;
     if (streams.stdout_stream) out = std::thread(pump, streams.stdout_stream, kStdoutChannel);
     if (streams.stderr_stream) err = std::thread(pump, streams.stderr_stream, kStderrChannel);
-    std::string status = ReadAll(*streams.error, 64 * 1024);
+    std::string status = ReadToEnd(*streams.error, 64 * 1024);
     if (out.joinable()) out.join();
     if (err.joinable()) err.join();
     if (status.empty()) {
@@ -167,16 +149,8 @@ void RunWebSocketRemoteCommand(http::UpgradedConnection& client, std::string_vie
     }
     (void)send(kErrorChannel, status);
     (void)ws.SendClose(streaming::kWsCloseNormal);
-    MutexLock lock(mu);
-    auto deadline = std::chrono::steady_clock::now() + options.close_grace;
-    while (!reader_done) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) {
-        client.Close();  // the client did not answer our close: stop waiting for it
-        break;
-      }
-      changed.WaitFor(mu, left);
-    }
+    // The client did not answer our close: stop waiting for it.
+    if (!input_end.WaitFor(options.close_grace)) client.Close();
   });
 
   // Input: stdin, resize and (v5) close signals.
@@ -210,11 +184,7 @@ void RunWebSocketRemoteCommand(http::UpgradedConnection& client, std::string_vie
       (void)streams.resize->Write(payload);
     }
   }
-  {
-    MutexLock lock(mu);
-    reader_done = true;
-    changed.NotifyAll();
-  }
+  input_end.Mark();
   // The client is gone or has closed: end the runtime's side (if the command still runs,
   // the runtime sees its streams end, as when kubectl is interrupted).
   spdy.Close();

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "src/agent/server/remote_command.h"
+#include "src/agent/server/channel_session.h"
 #include "src/base/base64.h"
-#include "src/base/mutex.h"
 #include "src/server/streaming/spdy_session.h"
 #include "src/server/streaming/websocket.h"
 
@@ -64,15 +64,6 @@ Result<PortStreams> OpenPort(SpdySession& spdy, uint16_t port, size_t index,
   return streams;
 }
 
-std::string ReadAll(SpdyStream& stream, size_t limit) {
-  std::string out;
-  char buffer[8192];
-  while (size_t n = stream.Read(buffer, sizeof(buffer))) {
-    if (out.size() < limit) out.append(buffer, std::min(n, limit - out.size()));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::vector<uint16_t>> ParseWebSocketForwardPorts(
@@ -127,14 +118,7 @@ void RunWebSocketPortForward(http::UpgradedConnection& client, std::string_view 
   };
   const bool base64 = subprotocol == kV4Base64ChannelProtocol;
   WebSocketConnection ws(client, WebSocketConnection::Role::kServer);
-  auto send = [&](size_t channel, std::string_view data) {
-    if (base64) {
-      return ws.SendText(std::string(1, static_cast<char>('0' + channel)) + Base64Encode(data));
-    }
-    std::string message(1, static_cast<char>(channel));
-    message.append(data);
-    return ws.SendBinary(message);
-  };
+  auto send = [&](size_t channel, std::string_view data) { return SendOnChannel(ws, base64, channel, data); };
   auto failure = [&](uint16_t port, const std::string& reason) {
     return "error forwarding port " + std::to_string(port) + " to pod " + options.pod_name +
            ", uid " + options.pod_uid + ": " + reason;
@@ -162,9 +146,7 @@ void RunWebSocketPortForward(http::UpgradedConnection& client, std::string_view 
     streams[i] = std::move(*opened);
   }
 
-  Mutex mu;
-  CondVar changed;
-  bool reader_done = false;  // guarded by mu
+  ClientInputEnd input_end;
 
   // Per port: the runtime's bytes to the data channel, its error text to the error channel.
   // Once every port has ended, the close frame; then the client's answer (or the grace).
@@ -184,22 +166,14 @@ void RunWebSocketPortForward(http::UpgradedConnection& client, std::string_view 
         (void)data.CloseWrite();  // the pod's connection is over: nothing more goes there
       });
       pumps.emplace_back([&, i] {
-        std::string text = ReadAll(*streams[i].error, 64 * 1024);
+        std::string text = ReadToEnd(*streams[i].error, 64 * 1024);
         if (!text.empty()) (void)send(2 * i + 1, text);
       });
     }
     for (std::thread& pump : pumps) pump.join();
     (void)ws.SendClose(streaming::kWsCloseNormal);
-    MutexLock lock(mu);
-    auto deadline = std::chrono::steady_clock::now() + options.close_grace;
-    while (!reader_done) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) {
-        client.Close();  // the client did not answer our close: stop waiting for it
-        break;
-      }
-      changed.WaitFor(mu, left);
-    }
+    // The client did not answer our close: stop waiting for it.
+    if (!input_end.WaitFor(options.close_grace)) client.Close();
   });
 
   // The client's bytes to the data streams; anything on error channels or unknown
@@ -226,11 +200,7 @@ void RunWebSocketPortForward(http::UpgradedConnection& client, std::string_view 
       (void)stream->Write(payload);  // false once the pod's side is over: dropped
     }
   }
-  {
-    MutexLock lock(mu);
-    reader_done = true;
-    changed.NotifyAll();
-  }
+  input_end.Mark();
   // The client is gone or has closed: end of input for every port, then the session.
   for (PortStreams& port : streams) {
     if (port.data) (void)port.data->CloseWrite();
