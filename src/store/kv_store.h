@@ -10,7 +10,9 @@
 // - Range reads a key range at the current revision or at a past one, in key order, with a
 //   limit and an opaque continue token that keeps later pages at the first page's revision.
 // - Watch delivers every change to keys under a prefix after a revision, in revision order,
-//   with no gap and no duplicate.
+//   with no gap and no duplicate. A write's event is queued to the watchers that exist
+//   before the write returns, so a watcher read after it sees it (PrefixMirror relies on
+//   this).
 // - Compact(rev) forgets history at and below `rev`: reads at revisions below it and
 //   watches from below it fail with kCompacted. Backends also compact by themselves to keep
 //   a configured history window.

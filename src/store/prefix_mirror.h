@@ -3,8 +3,8 @@
 // ResourceQuotas that admission reads for every new pod — where a store Range would cost a
 // database read transaction each time, and nearly always find nothing.
 //
-// Freshness: a store publishes a write's watch event before it acknowledges the write, and
-// every read first applies the events already published. So a read sees every write that
+// Freshness: a store queues a write's watch event before it acknowledges the write (a
+// KvStore guarantee, kv_store.h), and every read first applies the events already queued. So a read sees every write that
 // was acknowledged before the read began, as a Range would.
 //
 // Operation: the first read lists the prefix and starts the watch; later reads apply what
