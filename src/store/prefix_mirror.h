@@ -4,8 +4,8 @@
 // database read transaction each time, and nearly always find nothing.
 //
 // Freshness: a store queues a write's watch event before it acknowledges the write (a
-// KvStore guarantee, kv_store.h), and every read first applies the events already queued. So a read sees every write that
-// was acknowledged before the read began, as a Range would.
+// KvStore guarantee, kv_store.h), and every read first applies the events already queued.
+// So a read sees every write that was acknowledged before the read began, as a Range would.
 //
 // Operation: the first read lists the prefix and starts the watch; later reads apply what
 // the watch has queued. When the watch fails (it fell behind, or its start was compacted

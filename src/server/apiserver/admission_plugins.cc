@@ -132,7 +132,8 @@ void AdmitNewPod(Document& pod) {
 // Kubernetes' DefaultStorageClass admission plugin: a new claim that names no class gets
 // the default one (read from the store: one range over the few StorageClasses).
 void AdmitNewClaim(Document& claim, store::KvStore* kv) {
-  Result<store::RangeResult> read = kv->Range(store::RangeRequest::Prefix(CollectionPrefix("storage.k8s.io", "storageclasses", "")));
+  Result<store::RangeResult> read =
+      kv->Range(store::RangeRequest::Prefix(CollectionPrefix("storage.k8s.io", "storageclasses", "")));
   std::vector<Document> classes = read.ok() ? ParseAll(read->kvs) : std::vector<Document>{};
   admission::AdmitDefaultStorageClass(claim, Views(classes), claim.GetAllocator());
 }
