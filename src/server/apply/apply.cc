@@ -49,8 +49,8 @@ void KeepInScope(FieldSet& set, const ApplyScope& scope) {
 }
 
 Comparison CompareInScope(const Value* before, const Value* after, const Shape& root,
-                          const ApplyScope& scope) {
-  Comparison c = Compare(before, after, root);
+                          const ApplyScope& scope, const Value* before_skipped = nullptr) {
+  Comparison c = Compare(before, after, root, before_skipped);
   KeepInScope(c.added, scope);
   KeepInScope(c.modified, scope);
   KeepInScope(c.removed, scope);
@@ -106,10 +106,11 @@ void StoreManagedFields(Document& object, const ManagedFields& managed) {
 
 // Records an Update by `key` from `before` (nullptr: nothing) to `after`: the others lose
 // what changed or went away; the manager gains what changed, on top of what it had.
+// `before_skipped` is a member of `before` compared as absent (see Compare).
 void RecordUpdate(const Value* before, const Value& after, ManagedFields& managed,
                   const ManagedEntry& updater, const std::string& time, const Shape& root,
-                  const ApplyScope& scope) {
-  Comparison c = CompareInScope(before, &after, root, scope);
+                  const ApplyScope& scope, const Value* before_skipped = nullptr) {
+  Comparison c = CompareInScope(before, &after, root, scope, before_skipped);
   FieldSet changed = std::move(c.added);
   changed.InsertAll(c.modified);
   for (auto it = managed.begin(); it != managed.end();) {
@@ -407,10 +408,10 @@ Status TrackUpdate(const Value* before, Document& after, const ManagerIdentity& 
   if (managed.empty() && exists) return Status::Ok();  // an untracked object stays untracked
 
   const Shape root = RootShape(schema);
-  std::optional<Document> before_doc;
-  if (before != nullptr) before_doc = CopyWithoutManagedFields(*before);
   ManagedEntry updater{ManagerName(who), kOperationUpdate, who.api_version, who.subresource, {}, {}};
-  RecordUpdate(before_doc ? &*before_doc : nullptr, after, managed, updater, who.time, root, scope);
+  // `after` no longer carries managedFields; the comparison passes over the stored ones.
+  RecordUpdate(before, after, managed, updater, who.time, root, scope,
+               before != nullptr ? ManagedFieldsOf(*before) : nullptr);
   CapUpdateManagers(managed, kMaxUpdateManagers);
   StoreManagedFields(after, managed);
   return Status::Ok();

@@ -245,7 +245,29 @@ const Value& EmptyArray() {
 // The outputs of the comparison's builder.
 enum Change : size_t { kAdded = 0, kModified = 1, kRemoved = 2 };
 
-void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, FieldSet::Builder& c) {
+// Equal with members in the same order: what an unchanged part of an updated object is. No
+// allocation and no schema lookups, so comparing it first is cheaper than walking it.
+bool SameInOrder(const Value& a, const Value& b) {
+  if (a.IsObject() && b.IsObject()) {
+    if (a.MemberCount() != b.MemberCount()) return false;
+    for (auto i = a.MemberBegin(), j = b.MemberBegin(); i != a.MemberEnd(); ++i, ++j) {
+      if (NameOf(i->name) != NameOf(j->name) || !SameInOrder(i->value, j->value)) return false;
+    }
+    return true;
+  }
+  if (a.IsArray() && b.IsArray()) {
+    if (a.Size() != b.Size()) return false;
+    for (rapidjson::SizeType i = 0; i < a.Size(); ++i) {
+      if (!SameInOrder(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return !a.IsObject() && !b.IsObject() && !a.IsArray() && !b.IsArray() && JsonEqual(a, b);
+}
+
+// `skip` is a member of lhs (at any depth) compared as if absent.
+void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, const Value* skip,
+                   FieldSet::Builder& c) {
   if (shape.always_present) {
     // Typed objects always carry this field: an absent struct is {} there, an absent list
     // null (present, so the list itself is neither added nor removed).
@@ -258,6 +280,8 @@ void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Field
     if (rhs == nullptr) rhs = stand_in(lhs);
   }
   if (lhs == nullptr && rhs == nullptr) return;
+  // Nothing inside an identical part can have changed.
+  if (lhs != nullptr && rhs != nullptr && SameInOrder(*lhs, *rhs)) return;
 
   auto leaf = [&] {
     if (c.depth() == 0) return;
@@ -283,19 +307,20 @@ void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Field
     const MemberIndex lindex(lhs), rindex(rhs);
     if (lhs != nullptr) {
       for (const auto& m : lhs->GetObject()) {
-        if (!lindex.IsFirst(m.name, m.value)) continue;
+        if (&m.value == skip || !lindex.IsFirst(m.name, m.value)) continue;
         std::string_view name = NameOf(m.name);
         c.PushField(name);
-        CompareValues(&m.value, rindex.Find(name), MemberShape(shape, name), c);
+        CompareValues(&m.value, rindex.Find(name), MemberShape(shape, name), skip, c);
         c.Pop();
       }
     }
     if (rhs != nullptr) {
       for (const auto& m : rhs->GetObject()) {
         std::string_view name = NameOf(m.name);
-        if (!rindex.IsFirst(m.name, m.value) || lindex.Find(name) != nullptr) continue;
+        const Value* in_lhs = lindex.Find(name);
+        if (!rindex.IsFirst(m.name, m.value) || (in_lhs != nullptr && in_lhs != skip)) continue;
         c.PushField(name);
-        CompareValues(nullptr, &m.value, MemberShape(shape, name), c);
+        CompareValues(nullptr, &m.value, MemberShape(shape, name), skip, c);
         c.Pop();
       }
     }
@@ -320,13 +345,13 @@ void CompareValues(const Value* lhs, const Value* rhs, const Shape& shape, Field
       if (order <= 0) {
         const PathElement& pe = (*lpes)[lorder[i]];
         c.Push(pe);
-        CompareValues(&(*lhs)[lorder[i]], order == 0 ? &(*rhs)[rorder[j]] : nullptr, item_shape, c);
+        CompareValues(&(*lhs)[lorder[i]], order == 0 ? &(*rhs)[rorder[j]] : nullptr, item_shape, skip, c);
         c.Pop();
         ++i;
         if (order == 0) ++j;
       } else {
         c.Push((*rpes)[rorder[j]]);
-        CompareValues(nullptr, &(*rhs)[rorder[j]], item_shape, c);
+        CompareValues(nullptr, &(*rhs)[rorder[j]], item_shape, skip, c);
         c.Pop();
         ++j;
       }
@@ -410,10 +435,10 @@ Value Merge(const Value* live, const Value& config, const Shape& root, Allocator
   return out;
 }
 
-Comparison Compare(const Value* lhs, const Value* rhs, const Shape& root) {
+Comparison Compare(const Value* lhs, const Value* rhs, const Shape& root, const Value* lhs_skipped) {
   ShapeCache cache;
   FieldSet::Builder builder(3);
-  CompareValues(lhs, rhs, Cached(root, cache), builder);
+  CompareValues(lhs, rhs, Cached(root, cache), lhs_skipped, builder);
   Comparison c;
   c.added = builder.Finish(kAdded);
   c.modified = builder.Finish(kModified);

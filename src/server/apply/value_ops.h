@@ -48,12 +48,15 @@ rapidjson::Value Merge(const rapidjson::Value* live, const rapidjson::Value& con
 // (Shape::always_present) compares as {} (a struct) or null (a list) when absent, so it is
 // not itself added or removed: creating a Deployment owns .spec.replicas but not .spec, while
 // a new map (labels) or list item is owned itself too (the "." in fieldsV1).
+// `lhs_skipped`, when set, is a member somewhere in lhs that compares as absent (the stored
+// managedFields, which the updated object no longer carries), saving a copy without it.
 struct Comparison {
   FieldSet added, modified, removed;
   FieldSet Changed() const { return added.Union(modified); }
   bool Same() const { return added.empty() && modified.empty() && removed.empty(); }
 };
-Comparison Compare(const rapidjson::Value* lhs, const rapidjson::Value* rhs, const Shape& root);
+Comparison Compare(const rapidjson::Value* lhs, const rapidjson::Value* rhs, const Shape& root,
+                   const rapidjson::Value* lhs_skipped = nullptr);
 
 // Removes from `object` the value at each path of `paths` (with everything below it); paths
 // that name nothing in `object` are ignored.

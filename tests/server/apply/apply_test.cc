@@ -14,6 +14,8 @@
 
 #include "src/server/apply/field_set.h"
 #include "src/server/apply/managed_fields.h"
+#include "src/server/apply/value_ops.h"
+#include "src/server/apply/value_shape.h"
 #include "src/server/json/json_util.h"
 
 namespace kite::apply {
@@ -763,6 +765,35 @@ TEST_CASE("apply: large maps and lists stay cheap") {
   Document d1 = MustApply(nullptr, deploy, Who("a"));
   Document d2 = MustApply(&d1, deploy, Who("a", kT2));
   CHECK(Time(d2, "a") == kT1);
+}
+
+TEST_CASE("Compare: a skipped member of the left side compares as absent") {
+  Document before = J(R"({"metadata":{"name":"web","managedFields":[{"manager":"a"}]},
+      "spec":{"replicas":1,"paused":false}})");
+  Document after = J(R"({"metadata":{"name":"web"},"spec":{"replicas":2,"paused":false}})");
+  const Shape root = RootShape(Deploy());
+  auto encoded = [](const FieldSet& set) {
+    Document d;
+    return json::ToJson(set.ToFieldsV1(d.GetAllocator()));
+  };
+  const Value* skipped = json::Member(*json::Member(before, "metadata"), "managedFields");
+
+  Comparison plain = Compare(&before, &after, root);
+  CHECK(encoded(plain.removed) == R"({"f:metadata":{"f:managedFields":{}}})");
+  Comparison skipping = Compare(&before, &after, root, skipped);
+  CHECK(skipping.removed.empty());
+  CHECK(skipping.added.empty());
+  CHECK(encoded(skipping.modified) == R"({"f:spec":{"f:replicas":{}}})");
+
+  // A member of the same name on the right is then new.
+  json::SetMember(*json::MutableMember(after, "metadata"), "managedFields", Value(rapidjson::kArrayType),
+                  after.GetAllocator());
+  CHECK(encoded(Compare(&before, &after, root, skipped).added) == R"({"f:metadata":{"f:managedFields":{}}})");
+  // Identical objects, members in another order or not, have no changes.
+  CHECK(Compare(&before, &before, root).Same());
+  Document reordered = J(R"({"spec":{"paused":false,"replicas":1},
+      "metadata":{"managedFields":[{"manager":"a"}],"name":"web"}})");
+  CHECK(Compare(&before, &reordered, root).Same());
 }
 
 TEST_CASE("FieldSet: fieldsV1 round trip, ordering and unknown elements") {
