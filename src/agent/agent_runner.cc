@@ -40,7 +40,9 @@ AgentRunner::AgentRunner(client::ApiTransport* transport, std::vector<std::uniqu
   pods_ = std::make_unique<client::Informer>(client::ResourceClient(transport, client::kPods), "", list);
   client::InformerHandlers handlers;
   handlers.on_add = [this](const client::ObjectPtr& pod) { Enqueue(pod); };
-  handlers.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr& pod) { Enqueue(pod); };
+  handlers.on_update = [this](const client::ObjectPtr& old, const client::ObjectPtr& pod) {
+    if (!old || !IsOwnStatusEcho(*old, *pod)) Enqueue(pod);
+  };
   handlers.on_delete = [this](const client::ObjectPtr& pod) { Enqueue(pod); };
   pods_->AddHandlers(std::move(handlers));
   if (options_.record_events) events_ = std::make_unique<client::EventBroadcaster>(transport);
@@ -59,6 +61,25 @@ void AgentRunner::Log(const std::string& line) const {
   } else {
     std::cerr << "kite: " << line << "\n";
   }
+}
+
+bool AgentRunner::IsOwnStatusEcho(const rapidjson::Value& old, const rapidjson::Value& pod) const {
+  // The agent's own status write coming back needs no sync (the kubelet does not sync a pod
+  // for a change of its status at all); a status someone else changed is synced, and so put
+  // right.
+  const rapidjson::Value* old_meta = json::Member(old, "metadata");
+  const rapidjson::Value* meta = json::Member(pod, "metadata");
+  auto same = [](const rapidjson::Value* a, const rapidjson::Value* b, const char* name) {
+    const rapidjson::Value* x = a ? json::Member(*a, name) : nullptr;
+    const rapidjson::Value* y = b ? json::Member(*b, name) : nullptr;
+    return x == y || (x && y && *x == *y);
+  };
+  if (!same(&old, &pod, "spec")) return false;
+  for (const char* field : {"uid", "labels", "annotations", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
+    if (!same(old_meta, meta, field)) return false;
+  }
+  NodeAgent* agent = Find(NodeOf(pod));
+  return agent != nullptr && agent->IsOwnStatusWrite(client::ObjectKey(pod), pod);
 }
 
 void AgentRunner::Enqueue(const client::ObjectPtr& pod) {

@@ -82,6 +82,8 @@ class AgentRunner {
   void Work();
   void Tick();
   void Enqueue(const client::ObjectPtr& pod);
+  // `pod` differs from `old` only by a status write of its node's agent.
+  bool IsOwnStatusEcho(const rapidjson::Value& old, const rapidjson::Value& pod) const;
   void Log(const std::string& line) const;
   void NoteHeartbeat(const std::string& node, const Status& s);
   // The kubelet's Unhealthy Event for a failed probe.

@@ -331,6 +331,14 @@ std::shared_ptr<NodeAgent::PodEntry> NodeAgent::Entry(const std::string& key) co
   return it == pods_running_.end() ? nullptr : it->second;
 }
 
+bool NodeAgent::IsOwnStatusWrite(const std::string& key, const Value& pod) const {
+  std::shared_ptr<PodEntry> entry = Entry(key);
+  if (entry == nullptr) return false;
+  const Value* status = json::Member(pod, "status");
+  MutexLock lock(entry->sent_mu);
+  return status != nullptr && entry->sent != nullptr && *status == *entry->sent;
+}
+
 Result<NodeAgent::SyncResult> NodeAgent::SyncPod(const std::string& key, const client::ObjectPtr& cached) {
   int64_t now = clock_->NowMillis();
   const std::string& host_ip = options_.node.internal_ip;
@@ -439,6 +447,12 @@ Status NodeAgent::WriteStatus(const Value& pod, PodEntry& entry, Document status
   jb::PutStr(replace, "path", "/status", a);
   jb::Put(replace, "value", Value(status, a), a);
   patch.PushBack(std::move(replace), a);
+  {
+    auto sent = std::make_shared<Document>();
+    sent->Swap(status);
+    MutexLock lock(entry.sent_mu);
+    entry.sent = std::move(sent);
+  }
   Result<Document> patched = pods_.Patch(MetaString(pod, "namespace"), MetaString(pod, "name"),
                                          client::PatchType::kJson, json::ToJson(patch), "status");
   if (!patched.ok()) return patched.status();

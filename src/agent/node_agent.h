@@ -119,6 +119,9 @@ class NodeAgent {
   };
   // `key` is "namespace/name"; `pod` the cached object, null when the API has none.
   Result<SyncResult> SyncPod(const std::string& key, const client::ObjectPtr& pod) EXCLUDES(mu_);
+  // Whether the status of `pod` (pod `key` as the API now has it) is what this agent last
+  // wrote for it, or is writing: the watch echoing that write back.
+  bool IsOwnStatusWrite(const std::string& key, const rapidjson::Value& pod) const EXCLUDES(mu_);
 
   // Keys of the pods whose containers changed state (or appeared, or went) in the runtime
   // since the previous call.
@@ -131,6 +134,9 @@ class NodeAgent {
     std::unique_ptr<PodRunner> runner;
     std::string last_status;        // JSON of the status last written
     uint64_t last_revision = 0;     // the resourceVersion that write produced
+    // The status last sent, from before the write is sent: its echo can arrive first.
+    mutable Mutex sent_mu;
+    std::shared_ptr<const rapidjson::Document> sent GUARDED_BY(sent_mu);
   };
 
   Status Register(int64_t now) REQUIRES(heartbeat_mu_);
