@@ -5,15 +5,16 @@
 #include <unistd.h>
 
 #include <climits>
+#include <ctime>
 
 namespace kite {
 namespace {
 
 static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "a futex word is 32 bits");
 
-long Futex(std::atomic<uint32_t>* word, int op, uint32_t value) {
+long Futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout = nullptr) {
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op | FUTEX_PRIVATE_FLAG, value,
-                 nullptr, nullptr, 0);
+                 timeout, nullptr, 0);
 }
 
 }  // namespace
@@ -37,6 +38,27 @@ void Baton::Wait() {
   while (state_.load(std::memory_order_acquire) == kSleeping) {
     Futex(&state_, FUTEX_WAIT, kSleeping);
   }
+}
+
+bool Baton::WaitFor(std::chrono::nanoseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  uint32_t state = state_.load(std::memory_order_acquire);
+  if (state == kPosted) return true;
+  if (state == kInitial &&
+      !state_.compare_exchange_strong(state, kSleeping, std::memory_order_acq_rel)) {
+    return true;
+  }
+  while (state_.load(std::memory_order_acquire) == kSleeping) {
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      // Take the sleep back; when a Post got in first, it wins.
+      uint32_t sleeping = kSleeping;
+      return !state_.compare_exchange_strong(sleeping, kInitial, std::memory_order_acq_rel);
+    }
+    timespec relative{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+    Futex(&state_, FUTEX_WAIT, kSleeping, &relative);
+  }
+  return true;
 }
 
 }  // namespace kite

@@ -10,10 +10,13 @@
 // return, and destroy the Baton, as soon as it sees 1; Post's wake after that may then land
 // on a reused address, which at worst wakes some other futex waiter spuriously — futex
 // waiters re-check their condition, so that is harmless.
-// Thread-safety: one Post and one Wait, from any two threads.
+// Reuse: Reset makes the baton new again. Only the waiter may call it, after its wait saw
+// the post and before anyone can Post again (the elastic thread pool's idle workers).
+// Thread-safety: one Post and one Wait (or WaitFor), from any two threads.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 namespace kite {
@@ -28,6 +31,11 @@ class Baton {
   void Post();
   // Returns once Post was called (at once if it already was).
   void Wait();
+  // Wait for at most `timeout`: true when posted. After false the baton is as before the
+  // wait (a Post may still come).
+  bool WaitFor(std::chrono::nanoseconds timeout);
+  // Not posted again; see "Reuse" above.
+  void Reset() { state_.store(kInitial, std::memory_order_relaxed); }
   bool posted() const { return state_.load(std::memory_order_acquire) == kPosted; }
 
  private:

@@ -1,5 +1,6 @@
 #include "src/base/elastic_thread_pool.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace kite {
@@ -11,39 +12,58 @@ ElasticThreadPool::~ElasticThreadPool() { Stop(); }
 
 bool ElasticThreadPool::Post(std::function<void()> task) {
   std::vector<std::thread> ended;
-  bool wake = false;
+  Waiter* woken = nullptr;
   {
     MutexLock l(mu_);
     if (stopping_) return false;
-    queue_.push_back(std::move(task));
     JoinFinished(ended);
-    // Idle workers take queued tasks one each; start another only when they cannot.
-    if (queue_.size() <= idle_) {
-      wake = true;
-    } else if (workers_.size() - finished_.size() < max_threads_) {
-      std::thread worker([this] { Work(); });
-      auto id = worker.get_id();
-      workers_.emplace(id, std::move(worker));
+    // A worker is idle only while the queue is empty, so handing over keeps the order.
+    if (!idle_.empty()) {
+      woken = idle_.back();
+      idle_.pop_back();
+      woken->task = std::move(task);
+      woken->handed = true;
+    } else {
+      queue_.push_back(std::move(task));
+      if (workers_.size() - finished_.size() < max_threads_) {
+        std::thread worker([this] { Work(); });
+        auto id = worker.get_id();
+        workers_.emplace(id, std::move(worker));
+      }
     }
   }
-  // After unlocking: a worker woken under the lock would only block on it again.
-  if (wake) work_ready_.NotifyOne();
+  // After unlocking: the worker takes its task without the lock.
+  if (woken != nullptr) woken->ready.Post();
   for (auto& t : ended) t.join();
   return true;
 }
 
 void ElasticThreadPool::Work() {
+  Waiter self;  // a worker handed a task waits for the Post before it can end
   MutexLock l(mu_);
   for (;;) {
-    while (queue_.empty() && !stopping_) {
-      ++idle_;
-      bool woken = work_ready_.WaitFor(mu_, idle_exit_);
-      --idle_;
-      if (!woken && queue_.empty() && !stopping_) break;
+    std::function<void()> task;
+    if (!queue_.empty()) {
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    } else if (stopping_) {
+      break;
+    } else {
+      idle_.push_back(&self);
+      mu_.Unlock();
+      bool posted = self.ready.WaitFor(idle_exit_);
+      mu_.Lock();
+      if (!self.handed) {
+        // Timed out, or Stop: leave (Stop has emptied idle_ already).
+        if (auto it = std::find(idle_.begin(), idle_.end(), &self); it != idle_.end()) idle_.erase(it);
+        break;
+      }
+      // Handed a task just as the wait timed out: its Post is still to come.
+      if (!posted) self.ready.Wait();
+      self.ready.Reset();
+      task = std::move(self.task);
+      self.handed = false;
     }
-    if (stopping_ || queue_.empty()) break;
-    std::function<void()> task = std::move(queue_.front());
-    queue_.pop_front();
     mu_.Unlock();
     task();
     task = nullptr;  // destroy what the task captured outside the lock
@@ -70,7 +90,8 @@ void ElasticThreadPool::Stop() {
     MutexLock l(mu_);
     stopping_ = true;
     dropped.swap(queue_);
-    work_ready_.NotifyAll();
+    for (Waiter* idle : idle_) idle->ready.Post();
+    idle_.clear();
     while (finished_.size() < workers_.size()) worker_gone_.Wait(mu_);
     workers.swap(workers_);
     finished_.clear();

@@ -61,5 +61,50 @@ TEST_CASE("many hand-offs racing post against wait all complete", "[baton]") {
   CHECK(done.load() == kRounds);
 }
 
+TEST_CASE("a timed wait: false without a post, true with one, and a reset baton is new again", "[baton]") {
+  using namespace std::chrono_literals;
+  Baton baton;
+  CHECK_FALSE(baton.WaitFor(5ms));
+  CHECK_FALSE(baton.posted());  // the timed-out wait left no trace
+  baton.Post();
+  CHECK(baton.WaitFor(5ms));
+  baton.Reset();
+  CHECK_FALSE(baton.posted());
+
+  std::thread poster([&] {
+    std::this_thread::sleep_for(20ms);
+    baton.Post();
+  });
+  CHECK(baton.WaitFor(10s));
+  poster.join();
+}
+
+TEST_CASE("one baton reused: timed waits racing posts lose no hand-off", "[baton]") {
+  // The elastic thread pool's pattern: the waiter waits with a timeout, and when it timed
+  // out but a post is known to come, waits for it; then resets for the next round.
+  using namespace std::chrono_literals;
+  constexpr int kRounds = 5000;
+  Baton baton;
+  std::atomic<int> round{0};  // the poster posts round r once the waiter has reset for it
+  std::thread poster([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      while (round.load() != i) std::this_thread::yield();
+      baton.Post();
+    }
+  });
+  int timeouts = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    if (!baton.WaitFor(std::chrono::microseconds(i % 7))) {
+      ++timeouts;
+      baton.Wait();
+    }
+    baton.Reset();
+    round.store(i + 1);
+  }
+  poster.join();
+  CHECK(round.load() == kRounds);
+  CHECK(timeouts > 0);  // the timeout path was taken, not only the quick one
+}
+
 }  // namespace
 }  // namespace kite
