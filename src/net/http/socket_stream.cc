@@ -236,6 +236,11 @@ Status SocketStream::Handshake(Deadline deadline) {
 Result<size_t> SocketStream::ReadSome(char* buf, size_t n, Deadline deadline) {
   timed_out_ = false;
   if (n == 0) return size_t{0};
+  // Right after a request the answer is not there yet: poll instead of a read that fails.
+  if (awaiting_answer_ && fd_ >= 0 && !(ssl_ && SSL_has_pending(ssl_))) {
+    KITE_RETURN_IF_ERROR(Wait(POLLIN, deadline, "read"));
+  }
+  awaiting_answer_ = false;
   while (true) {
     if (shut_down_) return UnavailableError("read: use of closed network connection");
     if (fd_ < 0) return UnavailableError("read: not connected");
@@ -274,6 +279,7 @@ Result<size_t> SocketStream::ReadSome(char* buf, size_t n, Deadline deadline) {
 
 Status SocketStream::WriteAll(std::string_view data, Deadline deadline) {
   timed_out_ = false;
+  awaiting_answer_ = true;
   while (!data.empty()) {
     if (shut_down_) return UnavailableError("write: use of closed network connection");
     if (fd_ < 0) return UnavailableError("write: not connected");
@@ -317,10 +323,13 @@ Status SocketStream::WriteAll(std::string_view data, Deadline deadline) {
 bool SocketStream::IdleAndOpen() {
   if (shut_down_ || broken_ || fd_ < 0) return false;
   if (ssl_ && SSL_pending(ssl_) > 0) return false;
-  pollfd p{fd_, POLLIN, 0};
-  int rc = poll(&p, 1, 0);
-  if (rc == 0) return true;
-  if (rc < 0 || !ssl_) return false;  // plain TCP: unexpected bytes, or the peer closed
+  // Bytes OpenSSL read ahead are not on the socket any more: look at them as at new ones.
+  if (!(ssl_ && SSL_has_pending(ssl_))) {
+    pollfd p{fd_, POLLIN, 0};
+    int rc = poll(&p, 1, 0);
+    if (rc == 0) return true;
+    if (rc < 0 || !ssl_) return false;  // plain TCP: unexpected bytes, or the peer closed
+  }
   // TLS: the bytes may be a post-handshake message (a session ticket), consumed here
   // without application data.
   char byte;

@@ -84,6 +84,8 @@ class SocketStream {
   int bio_errno_ = 0;  // the errno our BIO saw last (an SSL "syscall" error's cause)
   bool timed_out_ = false;
   bool broken_ = false;  // a TLS error: no close_notify on destruction
+  // The last call wrote: the peer has yet to answer, so a read waits before trying.
+  bool awaiting_answer_ = false;
 };
 
 }  // namespace kite::net::http

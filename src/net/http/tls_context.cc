@@ -97,6 +97,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options
   // chunks) still detects a truncated body.
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Read what the socket has, not a record header and then its body: one recv per response.
+  SSL_CTX_set_read_ahead(ctx, 1);
   static const unsigned char kAlpn[] = "\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof(kAlpn) - 1);
   if (options.verify) {
