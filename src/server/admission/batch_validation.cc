@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "src/server/admission/job_status_validation.h"
 #include "src/server/admission/kinds.h"
 #include "src/server/admission/pod_validation.h"
 #include "src/server/admission/value_checks.h"
@@ -382,6 +383,7 @@ void ValidateJob(Causes& c, const Value& object, const Value* old, std::string_v
     for (const char* f : {"active", "succeeded", "failed", "ready", "terminating"}) {
       CheckNonNegative(c, Child("status", f), GetInt32(&c, status, f, Child("status", f)));
     }
+    ValidateJobStatusUpdate(c, object, old);
     return;
   }
   const Value* spec = GetObject(&c, &object, "spec", "spec");

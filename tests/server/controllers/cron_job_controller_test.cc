@@ -87,17 +87,21 @@ struct CronFixture {
     }
     return false;
   }
-  // Marks Job `name` finished as the Job controller would: Complete or Failed.
+  // Marks Job `name` finished as the Job controller would: SuccessCriteriaMet then Complete,
+  // or FailureTarget then Failed (the API rejects the final condition alone).
   void Finish(std::string_view name, bool success, int64_t started_ms) {
     auto job = jobs.Get("default", name);
     REQUIRE(job.ok());
     auto& a = job->GetAllocator();
     std::string start = FormatRfc3339Seconds(started_ms);
     std::string end = FormatRfc3339Seconds(clock.NowMillis());
+    auto condition = [&](const char* type) {
+      return R"({"type":")" + std::string(type) + R"(","status":"True","lastTransitionTime":")" + end + R"("})";
+    };
     std::string status = R"({"startTime":")" + start + R"(",)" +
                          (success ? R"("succeeded":1,"completionTime":")" + end + R"(",)" : std::string(R"("failed":1,)")) +
-                         R"("conditions":[{"type":")" + (success ? "Complete" : "Failed") +
-                         R"(","status":"True","lastTransitionTime":")" + end + R"("}]})";
+                         R"("conditions":[)" + condition(success ? "SuccessCriteriaMet" : "FailureTarget") + "," +
+                         condition(success ? "Complete" : "Failed") + "]}";
     auto parsed = json::ParseJson(status);
     REQUIRE(parsed.ok());
     json::SetMember(*job, "status", Value(*parsed, a), a);

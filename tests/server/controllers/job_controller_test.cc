@@ -279,6 +279,19 @@ TEST_CASE("a suspended Job runs no pods; resuming starts them, suspending again 
   }));
   // Pods the controller removed for suspension are not failures.
   CHECK(StatusInt(f.Job("later"), "failed") == 0);
+
+  // Resumed again, the Job that ran before restarts its clock: the status write that moves
+  // startTime is one the API accepts (Kubernetes 1.32.10 and later).
+  auto stopped = f.Job("later");
+  const std::string first_start(StatusString(stopped, "startTime"));
+  REQUIRE(Eventually([&] { return FormatRfc3339Seconds(SystemClock::Get()->NowMillis()) != first_start; }));
+  REQUIRE(f.jobs.Patch("default", "later", client::PatchType::kMerge, R"({"spec":{"suspend":false}})").ok());
+  CHECK(Eventually([&] {
+    auto j = f.Job("later");
+    const rapidjson::Value* c = Condition(j, "Suspended");
+    return c && json::StringMember(*c, "status") == "False" && StatusString(j, "startTime") != first_start &&
+           StatusInt(j, "active") == 2;
+  }));
 }
 
 TEST_CASE("deleting a Job releases its pods' tracking finalizers so they can go") {
