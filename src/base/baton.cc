@@ -55,7 +55,8 @@ bool Baton::WaitFor(std::chrono::nanoseconds timeout) {
       uint32_t sleeping = kSleeping;
       return !state_.compare_exchange_strong(sleeping, kInitial, std::memory_order_acq_rel);
     }
-    timespec relative{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+    timespec relative{static_cast<time_t>(left.count() / 1'000'000'000),
+                      static_cast<long>(left.count() % 1'000'000'000)};
     Futex(&state_, FUTEX_WAIT, kSleeping, &relative);
   }
   return true;
