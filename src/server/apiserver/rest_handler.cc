@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <random>
 
 #include "src/server/apiserver/admission_plugins.h"
@@ -1140,6 +1141,25 @@ std::string_view PropagationFinalizer(const Value& options) {
   return "";
 }
 
+// DeleteOptions.preconditions (uid, resourceVersion) against the stored object, with
+// Kubernetes' Conflict messages; nullopt when they hold or there are none.
+std::optional<ApiError> FailedPrecondition(const RestRequest& r, const std::string& name, const Value* preconditions,
+                                           std::string_view uid, int64_t revision) {
+  if (preconditions == nullptr || !preconditions->IsObject()) return std::nullopt;
+  std::string_view want_uid = StringMember(*preconditions, "uid");
+  std::string_view want_rv = StringMember(*preconditions, "resourceVersion");
+  if (!want_uid.empty() && want_uid != uid) {
+    return ConflictError(GR(r), name,
+                         "Precondition failed: UID in precondition: " + std::string(want_uid) +
+                             ", UID in object meta: " + std::string(uid));
+  }
+  if (!want_rv.empty() && want_rv != std::to_string(revision)) {
+    return ConflictError(GR(r), name,
+                         "Precondition failed: ResourceVersion in precondition: " + std::string(want_rv) +
+                             ", ResourceVersion in object meta: " + std::to_string(revision));
+  }
+  return std::nullopt;
+}
 
 std::string SuccessStatus(const RestRequest& r, const std::string& name, std::string_view uid) {
   std::string out = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"details\":{\"name\":";
@@ -1175,20 +1195,8 @@ http::HandlerResult RestHandler::DeleteOne(const RestRequest& r, const std::stri
     if (!current.ok()) return ErrorResponse(InternalServerError("stored object is corrupt: " + key));
     const Value& md = *Member(*current, "metadata");
     std::string uid(StringMember(md, "uid"));
-    if (preconditions && preconditions->IsObject()) {
-      std::string_view want_uid = StringMember(*preconditions, "uid");
-      std::string_view want_rv = StringMember(*preconditions, "resourceVersion");
-      if (!want_uid.empty() && want_uid != uid) {
-        return ErrorResponse(ConflictError(GR(r), name,
-                                           "Precondition failed: UID in precondition: " + std::string(want_uid) +
-                                               ", UID in object meta: " + uid));
-      }
-      if (!want_rv.empty() && want_rv != std::to_string(kv->mod_revision)) {
-        return ErrorResponse(ConflictError(GR(r), name,
-                                           "Precondition failed: ResourceVersion in precondition: " +
-                                               std::string(want_rv) + ", ResourceVersion in object meta: " +
-                                               std::to_string(kv->mod_revision)));
-      }
+    if (std::optional<ApiError> failed = FailedPrecondition(r, name, preconditions, uid, kv->mod_revision)) {
+      return ErrorResponse(*failed);
     }
     int64_t now = deps_.clock->NowMillis();
 
@@ -1282,20 +1290,8 @@ http::HandlerResult RestHandler::DeleteNamespace(const RestRequest& r, const std
     Result<Document> current = ParseJsonObject(current_json);
     if (!current.ok()) return ErrorResponse(InternalServerError("stored object is corrupt: " + key));
     std::string uid(StringMember(*Member(*current, "metadata"), "uid"));
-    if (preconditions && preconditions->IsObject()) {
-      std::string_view want_uid = StringMember(*preconditions, "uid");
-      std::string_view want_rv = StringMember(*preconditions, "resourceVersion");
-      if (!want_uid.empty() && want_uid != uid) {
-        return ErrorResponse(ConflictError(GR(r), name,
-                                           "Precondition failed: UID in precondition: " + std::string(want_uid) +
-                                               ", UID in object meta: " + uid));
-      }
-      if (!want_rv.empty() && want_rv != std::to_string(kv->mod_revision)) {
-        return ErrorResponse(ConflictError(GR(r), name,
-                                           "Precondition failed: ResourceVersion in precondition: " +
-                                               std::string(want_rv) + ", ResourceVersion in object meta: " +
-                                               std::to_string(kv->mod_revision)));
-      }
+    if (std::optional<ApiError> failed = FailedPrecondition(r, name, preconditions, uid, kv->mod_revision)) {
+      return ErrorResponse(*failed);
     }
     int64_t now = deps_.clock->NowMillis();
     if (IsBeingDeleted(*current)) {

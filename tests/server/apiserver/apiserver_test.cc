@@ -11,6 +11,7 @@
 #include "src/server/apiserver/object_codec.h"
 #include "src/server/validation/object_meta_validation.h"
 #include "src/server/apiserver/request_info.h"
+#include "src/server/client/well_known_resources.h"
 #include "tests/testing/api_fixture.h"
 
 namespace kite::apiserver {
@@ -181,6 +182,34 @@ TEST_CASE("unknown fields are found against the schema and pruned") {
 
 const client::ResourceRef kCoreEvents{"", "v1", "events", true};
 const client::ResourceRef kEventsV1{"events.k8s.io", "v1", "events", true};
+
+TEST_CASE("delete preconditions on uid and resourceVersion fail with Kubernetes' Conflict") {
+  testing::ApiFixture api;
+  const client::ResourceRef namespaces{"", "v1", "namespaces", false};
+  rapidjson::Document ns = api.Create(namespaces, "", R"({"metadata": {"name": "pre"}})");
+  rapidjson::Document cm = api.Create(client::kConfigMaps, "pre", R"({"metadata": {"name": "cfg"}})");
+  const std::string uid(StringMember(cm["metadata"], "uid"));
+  const std::string rv(StringMember(cm["metadata"], "resourceVersion"));
+  client::ResourceClient maps = api.Client(client::kConfigMaps);
+  auto conflict = [](const Status& s, const std::string& message) {
+    INFO(s.ToString());
+    return s.code() == StatusCode::kConflict && s.message().find(message) != std::string::npos;
+  };
+
+  CHECK(conflict(maps.Delete("pre", "cfg", R"({"preconditions": {"uid": "other"}})"),
+                 "Precondition failed: UID in precondition: other, UID in object meta: " + uid));
+  CHECK(conflict(maps.Delete("pre", "cfg", R"({"preconditions": {"resourceVersion": "1"}})"),
+                 "Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: " + rv));
+  CHECK(maps.Get("pre", "cfg").ok());  // nothing deleted
+  CHECK(maps.Delete("pre", "cfg", R"({"preconditions": {"uid": ")" + uid + R"(", "resourceVersion": ")" + rv +
+                                      R"("}})").ok());
+  CHECK(maps.Get("pre", "cfg").status().code() == StatusCode::kNotFound);
+
+  // Namespaces take the same preconditions.
+  const std::string ns_uid(StringMember(ns["metadata"], "uid"));
+  CHECK(conflict(api.Client(namespaces).Delete("", "pre", R"({"preconditions": {"uid": "other"}})"),
+                 "Precondition failed: UID in precondition: other, UID in object meta: " + ns_uid));
+}
 
 struct EventsCluster {
   testing::ApiFixture api;
