@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "src/base/base64.h"
+#include "src/base/openssl_errors.h"
 
 namespace kite::authn {
 namespace {
@@ -33,17 +34,6 @@ using Bio = std::unique_ptr<BIO, BioDeleter>;
 using Bn = std::unique_ptr<BIGNUM, BnDeleter>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 using Sig = std::unique_ptr<ECDSA_SIG, SigDeleter>;
-
-std::string TakeOpenSslErrors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    if (!text.empty()) text += "; ";
-    text += buf;
-  }
-  return text.empty() ? "no OpenSSL error reported" : text;
-}
 
 Bio MemBio(std::string_view pem) {
   if (pem.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return nullptr;

@@ -45,6 +45,7 @@
 
 #include "src/base/elastic_thread_pool.h"
 #include "src/base/mutex.h"
+#include "src/base/openssl_errors.h"
 #include "src/base/percent_encoding.h"
 
 namespace kite::http {
@@ -63,17 +64,6 @@ constexpr std::chrono::seconds kLinger{2};
 // Handler workers idle this long end, so an idle server holds few threads.
 constexpr std::chrono::seconds kHandlerIdleExit{30};
 constexpr size_t kPeekBytes = 4096;
-
-std::string OpenSslErrors() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
 
 std::string HttpDate() {
   std::time_t now = std::time(nullptr);
@@ -916,7 +906,7 @@ Status HttpsServerImpl::ConfigureTls() {
   SSL_CTX* ctx = ssl_ctx_.native_handle();
   ERR_clear_error();
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-    return InternalError("TLS: cannot set the minimum version: " + OpenSslErrors());
+    return InternalError("TLS: cannot set the minimum version: " + TakeOpenSslErrors("unknown OpenSSL error"));
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -927,7 +917,7 @@ Status HttpsServerImpl::ConfigureTls() {
   if (ec) return InvalidArgumentError("TLS: bad serving key: " + ec.message());
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return InvalidArgumentError("TLS: the serving key does not match the certificate: " +
-                                OpenSslErrors());
+                                TakeOpenSslErrors("unknown OpenSSL error"));
   }
   if (!options_.client_ca_pem.empty()) {
     BIO* bio = BIO_new_mem_buf(options_.client_ca_pem.data(),
@@ -940,7 +930,7 @@ Status HttpsServerImpl::ConfigureTls() {
       X509_free(ca);
       if (!ok) {
         BIO_free(bio);
-        return InvalidArgumentError("TLS: cannot add a client CA: " + OpenSslErrors());
+        return InvalidArgumentError("TLS: cannot add a client CA: " + TakeOpenSslErrors("unknown OpenSSL error"));
       }
       ++added;
     }

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "src/base/openssl_errors.h"
+
 namespace kite::pki {
 namespace {
 
@@ -40,19 +42,6 @@ using Bn = std::unique_ptr<BIGNUM, BnDeleter>;
 using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
 using GeneralNames = std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter>;
 using Extension = std::unique_ptr<X509_EXTENSION, ExtensionDeleter>;
-
-// Drains OpenSSL's thread-local error queue into text, so a failure's reason reaches the
-// Status and stale errors never leak into the next call's message.
-std::string TakeOpenSslErrors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    if (!text.empty()) text += "; ";
-    text += buf;
-  }
-  return text.empty() ? "no OpenSSL error reported" : text;
-}
 
 Status OpenSslInternal(const std::string& what) {
   return InternalError(what + ": " + TakeOpenSslErrors());
