@@ -23,6 +23,7 @@
 #include "src/server/client/well_known_resources.h"
 #include "src/server/http/https_server.h"
 #include "src/server/json/json_util.h"
+#include "tests/server/http/raw_tls_client.h"
 #include "tests/server/http/test_certs.h"
 #include "tests/testing/api_fixture.h"
 
@@ -157,50 +158,15 @@ class FakeAgent : public http::Handler {
   std::vector<Seen> seen_ GUARDED_BY(mu_);
 };
 
-// A TLS client with the cluster admin's certificate, on one thread.
+// A TLS client with the cluster admin's certificate, on one thread, that also decodes a
+// chunked body.
 class AdminClient {
  public:
-  AdminClient(int port, const std::string& tls_dir) {
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
-    SSL_CTX_use_certificate_chain_file(ctx_, (tls_dir + "/client-admin.crt").c_str());
-    SSL_CTX_use_PrivateKey_file(ctx_, (tls_dir + "/client-admin.key").c_str(), SSL_FILETYPE_PEM);
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    connected_ = SSL_connect(ssl_) == 1;
-  }
-  ~AdminClient() {
-    if (ssl_) SSL_free(ssl_);
-    if (fd_ >= 0) close(fd_);
-    SSL_CTX_free(ctx_);
-  }
-  bool connected() const { return connected_; }
-  bool Write(const std::string& data) {
-    return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) == static_cast<int>(data.size());
-  }
-  // Everything up to and including `needle` ("" when the connection ends first).
-  std::string ReadThrough(const std::string& needle) {
-    for (;;) {
-      size_t at = buffered_.find(needle);
-      if (at != std::string::npos) {
-        std::string out = buffered_.substr(0, at + needle.size());
-        buffered_.erase(0, at + needle.size());
-        return out;
-      }
-      char buf[4096];
-      int n = SSL_read(ssl_, buf, sizeof buf);
-      if (n <= 0) return "";
-      buffered_.append(buf, static_cast<size_t>(n));
-    }
-  }
+  AdminClient(int port, const std::string& tls_dir)
+      : tls_(port, {.cert_file = tls_dir + "/client-admin.crt", .key_file = tls_dir + "/client-admin.key"}) {}
+  bool connected() const { return tls_.connected(); }
+  bool Write(const std::string& data) { return tls_.Write(data); }
+  std::string ReadThrough(const std::string& needle) { return tls_.ReadThrough(needle); }
   // The decoded chunked body until `needle` appears in it (or the last chunk).
   std::string ReadChunkedThrough(const std::string& needle) {
     for (;;) {
@@ -225,11 +191,7 @@ class AdminClient {
   bool body_done() const { return body_done_; }
 
  private:
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  int fd_ = -1;
-  bool connected_ = false;
-  std::string buffered_;
+  testing::RawTlsClient tls_;
   std::string body_;
   bool body_done_ = false;
 };

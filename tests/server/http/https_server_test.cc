@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "src/base/mutex.h"
+#include "tests/server/http/raw_tls_client.h"
 #include "tests/server/http/test_certs.h"
 
 namespace kite::http {
@@ -284,79 +285,7 @@ bool HasHeader(const std::string& raw, const std::string& line) {
 
 // --- a raw TLS client for what curl will not send -----------------------------------------
 
-class RawTls {
- public:
-  // ALPN list in wire format ("" = none offered).
-  explicit RawTls(int port, const std::string& alpn = "") {
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
-    if (!alpn.empty()) {
-      SSL_CTX_set_alpn_protos(ctx_, reinterpret_cast<const unsigned char*>(alpn.data()),
-                              static_cast<unsigned>(alpn.size()));
-    }
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    connected_ = SSL_connect(ssl_) == 1;
-  }
-  ~RawTls() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (fd_ >= 0) close(fd_);
-    SSL_CTX_free(ctx_);
-  }
-  bool connected() const { return connected_; }
-  bool Write(const std::string& data) {
-    return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) ==
-           static_cast<int>(data.size());
-  }
-  // Reads until the server closes (or a 5 s read timeout); `closed` tells which.
-  std::string ReadUntilClose(bool* closed = nullptr) {
-    std::string out;
-    char buf[16384];
-    for (;;) {
-      int n = SSL_read(ssl_, buf, sizeof buf);
-      if (n > 0) {
-        out.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      int err = SSL_get_error(ssl_, n);
-      if (closed != nullptr) {
-        *closed = err == SSL_ERROR_ZERO_RETURN ||
-                  (err == SSL_ERROR_SYSCALL && errno != EAGAIN && errno != EWOULDBLOCK) ||
-                  err == SSL_ERROR_SSL;
-      }
-      return out;
-    }
-  }
-  // Reads until `needle` has been seen `count` times, or the connection ends.
-  std::string ReadUntil(const std::string& needle, int count = 1) {
-    std::string out;
-    char buf[16384];
-    for (;;) {
-      int seen = 0;
-      for (size_t p = out.find(needle); p != std::string::npos; p = out.find(needle, p + 1)) {
-        ++seen;
-      }
-      if (seen >= count) return out;
-      int n = SSL_read(ssl_, buf, sizeof buf);
-      if (n <= 0) return out;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  int fd_ = -1;
-  bool connected_ = false;
-};
+using RawTls = ::kite::testing::RawTlsClient;
 
 template <class Pred>
 bool Eventually(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
@@ -706,7 +635,7 @@ TEST_CASE("ALPN: a client offering h2 and http/1.1 gets HTTP/1.1; h2 alone is re
   CHECK(r.status == 200);
   CHECK(r.http_version == CURL_HTTP_VERSION_1_1);
 
-  RawTls h2_only(server->port(), std::string("\x02h2", 3));
+  RawTls h2_only(server->port(), {.alpn = std::string("\x02h2", 3)});
   CHECK_FALSE(h2_only.connected());
 }
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "src/server/http/https_server.h"
+#include "tests/server/http/raw_tls_client.h"
 #include "tests/server/http/test_certs.h"
 
 namespace kite::http {
@@ -30,79 +31,7 @@ const bool kIgnoreSigpipe = [] {
   return true;
 }();
 
-// A blocking TLS client on one thread.
-class Client {
- public:
-  explicit Client(int port) {
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    connected_ = SSL_connect(ssl_) == 1;
-  }
-  ~Client() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (fd_ >= 0) close(fd_);
-    SSL_CTX_free(ctx_);
-  }
-  bool connected() const { return connected_; }
-  bool Write(const std::string& data) {
-    return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) ==
-           static_cast<int>(data.size());
-  }
-  // Reads until `buffered_` holds `needle`; returns everything up to and including it and
-  // keeps the rest. "" when the connection ends (or 5 s pass) first.
-  std::string ReadThrough(const std::string& needle) {
-    for (;;) {
-      size_t at = buffered_.find(needle);
-      if (at != std::string::npos) {
-        std::string out = buffered_.substr(0, at + needle.size());
-        buffered_.erase(0, at + needle.size());
-        return out;
-      }
-      if (!ReadSome()) return "";
-    }
-  }
-  // True when the server ends the connection (rather than a 5 s timeout).
-  bool ReadsEnd() {
-    while (ReadSome()) {
-    }
-    return ended_;
-  }
-  // Sends close_notify: the client's half of the connection is over.
-  void CloseWrite() { SSL_shutdown(ssl_); }
-
- private:
-  bool ReadSome() {
-    char buf[4096];
-    int n = SSL_read(ssl_, buf, sizeof buf);
-    if (n > 0) {
-      buffered_.append(buf, static_cast<size_t>(n));
-      return true;
-    }
-    int err = SSL_get_error(ssl_, n);
-    // OpenSSL 3 reports a TCP EOF without close_notify as SSL_ERROR_SSL; a receive timeout
-    // is SSL_ERROR_SYSCALL with EAGAIN.
-    ended_ = err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SSL ||
-             (err == SSL_ERROR_SYSCALL && errno != EAGAIN && errno != EWOULDBLOCK);
-    return false;
-  }
-
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  int fd_ = -1;
-  bool connected_ = false;
-  bool ended_ = false;
-  std::string buffered_;
-};
+using Client = ::kite::testing::RawTlsClient;
 
 std::string UpgradeRequest(const std::string& path) {
   return "GET " + path +
