@@ -19,9 +19,6 @@
 // busybox test image (the kite_test_images target). Cleans up everything it made: pods
 // (through the API), the server, containerd, sandboxes, shims, mounts, bridges, temp dirs.
 // Ends with one `RESULT name=value ...` line.
-#include <dirent.h>
-#include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +36,7 @@
 #include "src/base/mutex.h"
 #include "src/runtime/containerd/containerd_process.h"
 #include "src/runtime/containerd/image_importer.h"
+#include "src/runtime/containerd/node_leftovers.h"
 #include "src/runtime/containerd/subprocess.h"
 #include "src/runtime/cri/cri_runtime.h"
 #include "src/server/json/json_util.h"
@@ -90,50 +88,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-// Processes whose command line mentions `needle` (our shims carry the socket's path).
-std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
-  std::vector<pid_t> out;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return out;
-  while (dirent* entry = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || pid == getpid()) continue;
-    std::string cmdline = ReadFile(std::string("/proc/") + entry->d_name + "/cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(needle) != std::string::npos) out.push_back(static_cast<pid_t>(pid));
-  }
-  closedir(proc);
-  return out;
-}
-
-// Kills what is left under `dir` (shims and, through them, containers), unmounts, removes
-// the folder and the bridge.
-void RemoveNodeLeftovers(const std::string& dir, const std::string& bridge) {
-  for (pid_t shim : ProcessesMentioning(dir + "/")) {
-    // The shim is its containers' subreaper: kill its children first.
-    std::string children = ReadFile("/proc/" + std::to_string(shim) + "/task/" + std::to_string(shim) + "/children");
-    std::istringstream ids(children);
-    pid_t child;
-    while (ids >> child) kill(child, SIGKILL);
-    kill(shim, SIGKILL);
-  }
-  std::vector<std::string> mounts;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devices, root, mount_point;
-    fields >> id >> parent >> devices >> root >> mount_point;
-    if (mount_point.rfind(dir + "/", 0) == 0) mounts.push_back(mount_point);
-  }
-  std::sort(mounts.begin(), mounts.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  for (const std::string& m : mounts) umount2(m.c_str(), MNT_DETACH);
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
-  (void)containerd::RunCommand({"ip", "link", "del", bridge});
 }
 
 runtime::DnsConfig HostDns() {
@@ -227,7 +181,7 @@ Result<Figures> RunFloor(const Flags& flags, const std::string& dir, int octet) 
         process->Stop();
         process.reset();
       }
-      RemoveNodeLeftovers(agent_dir, bridge);
+      containerd::RemoveNodeLeftovers(agent_dir, bridge);
     }
   } cleanup{agent_dir, bridge, nullptr};
 
@@ -408,7 +362,7 @@ Result<Figures> RunKite(const Flags& flags, const std::string& dir, int octet) {
       watch.reset();
       RemoveAllSandboxes(data + "/agent/containerd.sock");
       if (server) server->Stop(60s);
-      RemoveNodeLeftovers(data, bridge);
+      containerd::RemoveNodeLeftovers(data, bridge);
     }
   } cleanup{created, api, server, watch, pods, data, "kite" + std::to_string(octet)};
 
@@ -573,7 +527,7 @@ int main(int argc, char** argv) {
   Result<Figures> floor = RunFloor(flags, dir, octet);
   if (!floor.ok()) {
     std::fprintf(stderr, "podstart_bench: floor: %s\n", floor.status().ToString().c_str());
-    RemoveNodeLeftovers(dir, "kpb" + std::to_string(octet));
+    containerd::RemoveNodeLeftovers(dir, "kpb" + std::to_string(octet));
     return 1;
   }
   std::printf("  first pod (warm-up, not counted)   %.0f ms\n", floor->warmup_ms);

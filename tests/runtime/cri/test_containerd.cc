@@ -1,6 +1,5 @@
 #include "tests/runtime/cri/test_containerd.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -13,6 +12,7 @@
 
 #include "src/runtime/containerd/containerd_config.h"
 #include "src/runtime/containerd/image_importer.h"
+#include "src/runtime/containerd/node_leftovers.h"
 #include "src/runtime/containerd/subprocess.h"
 #include "src/runtime/cri/cri_runtime.h"
 
@@ -21,47 +21,6 @@ namespace kite::runtime::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-// Processes whose command line mentions `needle` (the shims of our containerd carry its
-// socket address in their arguments).
-std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
-  std::vector<pid_t> out;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return out;
-  while (dirent* entry = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || pid == getpid()) continue;
-    std::string cmdline = ReadFile(std::string("/proc/") + entry->d_name + "/cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(needle) != std::string::npos) out.push_back(static_cast<pid_t>(pid));
-  }
-  closedir(proc);
-  return out;
-}
-
-// Mount points at or under `dir`, deepest first.
-std::vector<std::string> MountsUnder(const std::string& dir) {
-  std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devices, root, mount_point;
-    fields >> id >> parent >> devices >> root >> mount_point;
-    if (mount_point.rfind(dir, 0) == 0) out.push_back(mount_point);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  return out;
-}
 
 }  // namespace
 
@@ -146,12 +105,12 @@ void TestContainerd::Stop() {
     process_->Stop();
     process_.reset();
   }
-  for (pid_t shim : ProcessesMentioning(socket_)) kill(shim, SIGKILL);
+  for (pid_t shim : containerd::ProcessesMentioning(socket_)) kill(shim, SIGKILL);
 }
 
 TestContainerd::~TestContainerd() {
   Stop();
-  for (const std::string& mount : MountsUnder(dir_)) umount2(mount.c_str(), MNT_DETACH);
+  for (const std::string& mount : containerd::MountsUnder(dir_)) umount2(mount.c_str(), MNT_DETACH);
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
   (void)containerd::RunCommand({"ip", "link", "del", bridge_});
