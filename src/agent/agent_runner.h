@@ -5,7 +5,9 @@
 // Operation:
 //   - The pod informer watches pods with fieldSelector spec.nodeName=<node> when there is
 //     one node, else every pod bound to some node (spec.nodeName!=); events queue the key
-//     "<node>|<namespace>/<name>" of pods on a node this runner drives.
+//     "<node>|<namespace>/<name>" of pods on a node this runner drives, except an update
+//     that only brings back the status the node's agent wrote (the kubelet does not sync
+//     a pod for a status change either).
 //   - Workers take keys: "<node>|" runs that node's Heartbeat (after which, once the node
 //     has its pod network, the pods that waited for it are queued again), any other key
 //     its SyncPod;
