@@ -31,8 +31,10 @@ struct Fixture {
   ApiFixture api;
   ControllerManager manager{api.transport()};
 
-  explicit Fixture(std::chrono::milliseconds resync = std::chrono::minutes(5)) {
+  // `crd_controller`: establish CRDs too, so that custom resources are served and counted.
+  explicit Fixture(std::chrono::milliseconds resync = std::chrono::minutes(5), bool crd_controller = false) {
     api.Create(client::kNamespaces, "", R"({"metadata":{"name":"team"}})");
+    if (crd_controller) manager.Add(std::make_unique<CrdController>());
     ResourceQuotaController::Options options;
     options.resync_period = resync;
     manager.Add(std::make_unique<ResourceQuotaController>(options));
@@ -153,12 +155,10 @@ client::ClientResponse Post(ApiFixture& api, std::string path, std::string body,
 }
 
 TEST_CASE("count/<plural>.<group> limits a custom resource: admission refuses, the controller counts and frees") {
-  ApiFixture api;
-  api.Create(client::kNamespaces, "", R"({"metadata":{"name":"team"}})");
-  ControllerManager manager{api.transport()};
-  manager.Add(std::make_unique<CrdController>());
-  manager.Add(std::make_unique<ResourceQuotaController>());
-  REQUIRE(manager.Start().ok());
+  Fixture f(std::chrono::minutes(5), /*crd_controller=*/true);
+  REQUIRE(f.manager.Start().ok());
+  ApiFixture& api = f.api;
+  ControllerManager& manager = f.manager;
   auto status_is = [&](std::string_view want) {
     return Eventually([&] { return QuotaStatus(api, "team", "q", "used") == want; });
   };
@@ -236,12 +236,10 @@ TEST_CASE("count/<plural>.<group> limits a custom resource: admission refuses, t
 }
 
 TEST_CASE("a CRD deleted and created again under the same name is counted and replenished again") {
-  ApiFixture api;
-  api.Create(client::kNamespaces, "", R"({"metadata":{"name":"team"}})");
-  ControllerManager manager{api.transport()};
-  manager.Add(std::make_unique<CrdController>());
-  manager.Add(std::make_unique<ResourceQuotaController>());
-  REQUIRE(manager.Start().ok());
+  Fixture f(std::chrono::minutes(5), /*crd_controller=*/true);
+  REQUIRE(f.manager.Start().ok());
+  ApiFixture& api = f.api;
+  ControllerManager& manager = f.manager;
   client::ResourceClient crds = api.Client(client::kCustomResourceDefinitions);
   client::ResourceClient crontabs = api.Client(kCronTabs);
   auto create = [&](std::string_view name) {
