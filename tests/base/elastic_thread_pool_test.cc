@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
+#include <thread>
 #include <vector>
 
 namespace kite {
@@ -89,6 +90,26 @@ TEST_CASE("workers that ended on idle are joined and replaced under load") {
     REQUIRE(Eventually([&] { return ran == (round + 1) * 4; }));
     REQUIRE(Eventually([&] { return pool.threads() == 0; }));
   }
+}
+
+TEST_CASE("tasks handed to workers whose idle wait is timing out all run") {
+  // An idle exit of 1 ms makes workers time out all the time, so hand-offs race the
+  // timeouts: a worker handed a task as its wait ends must still run it.
+  ElasticThreadPool pool(3, 1ms);
+  constexpr int kPosters = 4, kTasks = 3000;
+  std::atomic<int> ran{0};
+  std::vector<std::thread> posters;
+  for (int p = 0; p < kPosters; ++p) {
+    posters.emplace_back([&, p] {
+      for (int i = 0; i < kTasks; ++i) {
+        REQUIRE(pool.Post([&] { ++ran; }));
+        if ((i + p) % 97 == 0) std::this_thread::sleep_for(2ms);  // let workers go idle and time out
+      }
+    });
+  }
+  for (std::thread& t : posters) t.join();
+  REQUIRE(Eventually([&] { return ran == kPosters * kTasks; }));
+  CHECK(pool.threads() <= 3);
 }
 
 }  // namespace
