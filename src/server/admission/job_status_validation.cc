@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
 #include <limits>
 #include <optional>
 #include <set>
@@ -107,26 +105,6 @@ bool SameTime(const Time& a, const Time& b) {
 
 bool Before(const Time& a, const Time& b) {
   return a.parsed && b.parsed && std::make_pair(a.seconds, a.nanos) < std::make_pair(b.seconds, b.nanos);
-}
-
-// time.Time.String() in UTC: "2024-05-01 10:00:00.5 +0000 UTC"; unparsed text quoted.
-std::string GoTime(const Time& t) {
-  if (!t.parsed) return GoQuote(t.text);
-  std::time_t seconds = static_cast<std::time_t>(t.seconds);
-  std::tm tm{};
-  if (!gmtime_r(&seconds, &tm)) return GoQuote(t.text);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  std::string out = buffer;
-  if (t.nanos != 0) {
-    char fraction[16];
-    std::snprintf(fraction, sizeof fraction, ".%09d", static_cast<int>(t.nanos));
-    std::string f = fraction;
-    while (f.back() == '0') f.pop_back();
-    out += f;
-  }
-  return out + " +0000 UTC";
 }
 
 StatusFields ReadStatus(Causes* c, const Value& job) {
@@ -399,14 +377,14 @@ void CheckStatus(Causes& c, const StatusFields& s, const SpecFields& spec, const
     ConditionsInvalid(c, "cannot set Complete=True and FailureTarget=true conditions");
   }
   if (r.not_complete_with_completion_time && s.completion_time.present && !s.complete) {
-    c.InvalidRaw("status.completionTime", GoTime(s.completion_time),
+    c.InvalidRaw("status.completionTime", GoTime(s.completion_time.text),
                  "cannot set completionTime when there is no Complete=True condition");
   }
   if (r.complete_without_completion_time && !s.completion_time.present && s.complete) {
     c.Required("status.completionTime", "completionTime is required for Complete jobs");
   }
   if (r.completion_time_before_start_time && Before(s.completion_time, s.start_time)) {
-    c.InvalidRaw("status.completionTime", GoTime(s.completion_time), "completionTime cannot be set before startTime");
+    c.InvalidRaw("status.completionTime", GoTime(s.completion_time.text), "completionTime cannot be set before startTime");
   }
   if (r.failed_without_failure_target && s.failed_condition && !s.failure_target) {
     ConditionsInvalid(c, "cannot set Failed=True condition without the FailureTarget=true condition");
@@ -491,7 +469,7 @@ void CheckTransition(Causes& c, const StatusFields& s, const StatusFields& old, 
   // Removing completionTime is Complete's business (complete_without_completion_time).
   if (r.mutating_completion_time && s.completion_time.present && old.completion_time.present &&
       !SameTime(s.completion_time, old.completion_time)) {
-    c.InvalidRaw("status.completionTime", GoTime(s.completion_time), "completionTime cannot be mutated");
+    c.InvalidRaw("status.completionTime", GoTime(s.completion_time.text), "completionTime cannot be mutated");
   }
   // Setting the first startTime of a running Job is what the controller does, and so is
   // restarting the clock when it resumes one (Suspended goes from True to not True; allowed

@@ -1,5 +1,7 @@
 #include "src/server/admission/json_fields.h"
 
+#include <cstdio>
+#include <ctime>
 #include <unordered_map>
 
 #include <rapidjson/stringbuffer.h>
@@ -393,6 +395,53 @@ Value* MutableObject(Value& object, std::string_view name) {
 Value* MutableArray(Value& object, std::string_view name) {
   Value* v = json::MutableMember(object, name);
   return v != nullptr && v->IsArray() ? v : nullptr;
+}
+
+bool IsZeroTime(std::string_view t) {
+  return t.empty() || t == "0001-01-01T00:00:00Z" || t == "0001-01-01T00:00:00.000000Z";
+}
+
+std::string GoTime(std::string_view text) {
+  if (IsZeroTime(text)) return "0001-01-01 00:00:00 +0000 UTC";
+  std::tm tm{};
+  int consumed = 0;
+  std::string s(text);
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+      consumed != 19) {
+    return GoQuote(text);
+  }
+  std::string_view rest = text.substr(19);
+  std::string fraction;
+  if (!rest.empty() && rest[0] == '.') {
+    size_t n = 1;
+    while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
+    fraction = std::string(rest.substr(1, n - 1));
+    rest = rest.substr(n);
+  }
+  int offset_seconds = 0;
+  if (rest == "Z" || rest == "z") {
+    offset_seconds = 0;
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int hours = (rest[1] - '0') * 10 + (rest[2] - '0');
+    int minutes = (rest[4] - '0') * 10 + (rest[5] - '0');
+    offset_seconds = (rest[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+  } else {
+    return GoQuote(text);
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  std::time_t utc = timegm(&tm) - offset_seconds;
+  std::tm out{};
+  if (!gmtime_r(&utc, &out)) return GoQuote(text);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d %02d:%02d:%02d", out.tm_year + 1900, out.tm_mon + 1,
+                out.tm_mday, out.tm_hour, out.tm_min, out.tm_sec);
+  std::string result = buffer;
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  if (fraction.size() > 9) fraction.resize(9);
+  if (!fraction.empty()) result += "." + fraction;
+  return result + " +0000 UTC";
 }
 
 }  // namespace kite::admission

@@ -134,6 +134,12 @@ void DefaultIntZero(Value& object, std::string_view name, int64_t value, Allocat
 void DefaultBool(Value& object, std::string_view name, bool value, Allocator& a);
 // The object member, created as {} when absent or null; nullptr when it has another type.
 Value* DefaultObject(Value& object, std::string_view name, Allocator& a);
+// Go's zero time.Time, however it was written ("" or 0001-01-01T00:00:00Z).
+bool IsZeroTime(std::string_view rfc3339);
+// time.Time.String() of an RFC 3339 timestamp, in UTC ("2024-05-01 10:00:00.5 +0000 UTC"),
+// as field errors print a time; text that is not such a timestamp is shown quoted.
+std::string GoTime(std::string_view rfc3339);
+
 // The member when it is an object / array; nullptr otherwise.
 Value* MutableObject(Value& object, std::string_view name);
 Value* MutableArray(Value& object, std::string_view name);
