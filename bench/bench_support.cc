@@ -17,14 +17,14 @@
 
 namespace kite::bench {
 
-namespace {
-
 std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
 }
+
+namespace {
 
 std::string StringAt(const rapidjson::Value* object, std::string_view name) {
   if (object == nullptr || !object->IsObject()) return "";

@@ -29,6 +29,9 @@ double Seconds(Clock::duration d);
 // The value at rank p (0..1) of `values` (nearest rank below); 0 for none.
 double Percentile(std::vector<double> values, double p);
 
+// The file's contents; "" when it cannot be read.
+std::string ReadWholeFile(const std::string& path);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 Result<int> FreePort();
 

@@ -83,16 +83,9 @@ struct Figures {
   Series to_sandbox, to_created, to_started, to_seen;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 runtime::DnsConfig HostDns() {
   runtime::DnsConfig dns;
-  std::istringstream in(ReadFile("/etc/resolv.conf"));
+  std::istringstream in(ReadWholeFile("/etc/resolv.conf"));
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream words(line);

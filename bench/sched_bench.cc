@@ -88,13 +88,6 @@ struct Figures {
   int64_t watch_restarts = 0;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 std::string PodJson(int i) {
   return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"sb-)" + std::to_string(i) +
          R"(","labels":{"app":"sched-bench"}},"spec":{"terminationGracePeriodSeconds":0,)"
@@ -174,9 +167,9 @@ Result<Figures> RunSize(const Flags& flags, int nodes, bool profile) {
     }
     return Get(*api, "/readyz").ok();
   }, server_alive);
-  if (!up.ok()) return InternalError(up.message() + "\n" + ReadFile(dir + "/server.log"));
+  if (!up.ok()) return InternalError(up.message() + "\n" + ReadWholeFile(dir + "/server.log"));
 
-  std::string token = ReadFile(data + "/server/token");
+  std::string token = ReadWholeFile(data + "/server/token");
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   auto nodes_started = Clock::now();
   auto sim = ChildProcess::Start({flags.kite, "sim", "--server", "https://127.0.0.1:" + std::to_string(*port),
@@ -195,8 +188,8 @@ Result<Figures> RunSize(const Flags& flags, int nodes, bool profile) {
     return ready >= nodes;
   }, [&] { return (*server)->Alive() && (*sim)->Alive(); });
   if (!all_ready.ok()) {
-    return InternalError(all_ready.message() + "\nserver log:\n" + ReadFile(dir + "/server.log").substr(0, 4000) +
-                         "\nsim log:\n" + ReadFile(dir + "/sim.log").substr(0, 4000));
+    return InternalError(all_ready.message() + "\nserver log:\n" + ReadWholeFile(dir + "/server.log").substr(0, 4000) +
+                         "\nsim log:\n" + ReadWholeFile(dir + "/sim.log").substr(0, 4000));
   }
   f.nodes_ready_s = Seconds(Clock::now() - nodes_started);
   Status sa = WaitUntil("default service account", 60s, 100ms, [&] {
